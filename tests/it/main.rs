@@ -1,0 +1,1 @@
+//! Integration tests: one binary, each test starting its own service on port 0.
