@@ -1,1 +1,100 @@
-//! TODO
+//! The `internal-auth` command line: `serve`, `keygen`, `token` and `verify`.
+//!
+//! Each command is a function that returns an error instead of exiting; [`main`] turns
+//! that error into one line on stderr and a non-zero exit code, never a panic.
+
+mod keygen;
+mod serve;
+mod token;
+mod verify;
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use keygen::KeygenArgs;
+pub use serve::ServeArgs;
+pub use token::TokenArgs;
+pub use verify::VerifyArgs;
+
+/// What a command returns: its exit code, or an error to print as one line.
+pub type CommandResult = Result<ExitCode, Box<dyn Error + Send + Sync>>;
+
+/// Trades a signed STS GetCallerIdentity request for a short-lived RS256 JWT.
+#[derive(Debug, Parser)]
+#[command(name = "internal-auth", version, about)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of the `internal-auth` binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the token service.
+    Serve(ServeArgs),
+    /// Write a new RSA-2048 signing key into a folder and print its kid.
+    Keygen(KeygenArgs),
+    /// Get a token with the default AWS credential chain and print it on stdout.
+    Token(TokenArgs),
+    /// Check a token against its issuer's JWKS and print its claims.
+    Verify(VerifyArgs),
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.command);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return report(&error),
+    };
+
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Keygen(args) => keygen::run(&args),
+            Command::Token(args) => token::run(args).await,
+            Command::Verify(args) => verify::run(args).await,
+        }
+    });
+
+    match outcome {
+        Ok(code) => code,
+        Err(error) => report(error.as_ref()),
+    }
+}
+
+/// Logs go to stderr so that `token` and `verify` keep stdout for their answer. `RUST_LOG`
+/// sets the level; the service logs at `info` by default, the one-shot commands at `warn`.
+fn init_logging(command: &Command) {
+    let default_level = match command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Prints an error and its causes as one line, `error: what failed: why`.
+fn report(error: &(dyn Error + 'static)) -> ExitCode {
+    let mut line = format!("error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    eprintln!("{line}");
+    ExitCode::FAILURE
+}

@@ -1,1 +1,8 @@
-//! Integration tests: one binary, each test starting its own service on port 0.
+//! Integration tests: one binary, each test starting its own service on port 0 with its own
+//! temporary folder.
+
+mod client;
+mod common;
+mod dev;
+mod token_service;
+mod verifier;
