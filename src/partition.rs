@@ -105,7 +105,9 @@ impl Partition {
                 find(AWS_US_GOV_REGIONS, region)
             }
             Partition::AwsCn => {
-                let region = host.strip_prefix("sts.")?.strip_suffix(".amazonaws.com.cn")?;
+                let region = host
+                    .strip_prefix("sts.")?
+                    .strip_suffix(".amazonaws.com.cn")?;
                 find(AWS_CN_REGIONS, region)
             }
         }
@@ -145,7 +147,10 @@ mod tests {
     #[test]
     fn exact_sts_hosts_map_to_their_region() {
         let aws = Partition::Aws;
-        assert_eq!(aws.sts_region_for_host("sts.amazonaws.com"), Some("us-east-1"));
+        assert_eq!(
+            aws.sts_region_for_host("sts.amazonaws.com"),
+            Some("us-east-1")
+        );
         assert_eq!(
             aws.sts_region_for_host("sts.eu-central-1.amazonaws.com"),
             Some("eu-central-1")
