@@ -9,6 +9,7 @@ pub mod signer;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use actix_web::web::Bytes;
 use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,7 +23,7 @@ pub use signer::{LocalKey, SignError, TokenSigner};
 pub struct KeySet {
     signer: Arc<dyn TokenSigner>,
     header_b64: String,
-    jwks_body: Vec<u8>,
+    jwks_body: Bytes,
     jwks_etag: String,
 }
 
@@ -45,7 +46,7 @@ impl KeySet {
         let document = JwksDocument {
             keys: published.to_vec(),
         };
-        let jwks_body = serde_json::to_vec(&document).unwrap_or_default();
+        let jwks_body = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
         let jwks_etag = format!(
             "\"{}\"",
             URL_SAFE_NO_PAD.encode(&digest::digest(&digest::SHA256, &jwks_body).as_ref()[..16])
@@ -95,8 +96,8 @@ impl KeySet {
         &self.header_b64
     }
 
-    /// The JWKS document, serialised once.
-    pub fn jwks_body(&self) -> &[u8] {
+    /// The JWKS document, serialised once; cloning it only counts a reference.
+    pub fn jwks_body(&self) -> &Bytes {
         &self.jwks_body
     }
 
