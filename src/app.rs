@@ -91,6 +91,8 @@ pub struct Overrides {
     pub replay: Option<Arc<dyn ReplayCache>>,
     /// Worker threads (default: one per available core).
     pub workers: Option<usize>,
+    /// An already bound socket to serve on instead of binding `settings.listen`.
+    pub listener: Option<TcpListener>,
 }
 
 impl Default for Overrides {
@@ -99,6 +101,7 @@ impl Default for Overrides {
             clock: Arc::new(SystemClock),
             replay: None,
             workers: None,
+            listener: None,
         }
     }
 }
@@ -111,13 +114,16 @@ pub struct Application {
 
 impl Application {
     /// Validates `settings`, loads the keys and binds `settings.listen`.
-    pub fn build(settings: &Settings, overrides: Overrides) -> Result<Self, StartError> {
-        let state = web::Data::new(build_state(settings, overrides.clock, overrides.replay)?);
+    pub async fn build(settings: &Settings, overrides: Overrides) -> Result<Self, StartError> {
+        let state = web::Data::new(build_state(settings, overrides.clock, overrides.replay).await?);
 
-        let listener = TcpListener::bind(settings.listen).map_err(|source| StartError::Bind {
-            address: settings.listen,
-            source,
-        })?;
+        let listener = match overrides.listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(settings.listen).map_err(|source| StartError::Bind {
+                address: settings.listen,
+                source,
+            })?,
+        };
         let address = listener.local_addr().map_err(|source| StartError::Bind {
             address: settings.listen,
             source,
@@ -163,7 +169,7 @@ impl Application {
     }
 }
 
-fn build_state(
+async fn build_state(
     settings: &Settings,
     clock: Arc<dyn Clock>,
     replay: Option<Arc<dyn ReplayCache>>,
@@ -173,13 +179,11 @@ fn build_state(
     let directory = build_directory(&settings.services, &partitions)?;
 
     let keys = KeySet::load_folder(&settings.keys.dir)?;
-    if keys.signer().public_jwk().kid.is_empty() {
-        return Err(StartError::SigningSelfTest);
-    }
-    // Prove the key signs before declaring the service ready.
-    if let Some(Err(_)) = futures_ready(keys.signer().sign(b"internal-auth start-up self-test")) {
-        return Err(StartError::SigningSelfTest);
-    }
+    // Prove the key signs before the service says it is ready.
+    keys.signer()
+        .sign(b"internal-auth start-up self-test")
+        .await
+        .map_err(|_| StartError::SigningSelfTest)?;
 
     let sts = StsClient::new(
         settings.sts.endpoint.as_deref(),
@@ -208,17 +212,6 @@ fn build_state(
         rng: SystemRandom::new(),
         discovery_body: http::well_known::discovery_document(&settings.issuer).into(),
     })
-}
-
-/// Polls a future once; a local key's signature is ready at once.
-fn futures_ready<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let waker = std::task::Waker::noop();
-    let mut context = std::task::Context::from_waker(waker);
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
-    }
 }
 
 fn build_directory(

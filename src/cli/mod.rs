@@ -3,6 +3,7 @@
 //! Each command is a function that returns an error instead of exiting; [`main`] turns
 //! that error into one line on stderr and a non-zero exit code, never a panic.
 
+pub mod dev;
 mod keygen;
 mod serve;
 mod token;
