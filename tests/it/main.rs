@@ -6,3 +6,4 @@ mod common;
 mod dev;
 mod token_service;
 mod verifier;
+mod moto;
