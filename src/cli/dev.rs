@@ -14,7 +14,7 @@ use crate::app::{Application, Overrides, StartError};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{KeySettings, ServiceSettings, Settings, StsSettings, TokenSettings};
 use crate::dev::{self, DevCredentials, StsStandIn};
-use crate::keys::{KeyFolderError, folder};
+use crate::keys::folder;
 
 /// Where `serve --dev` listens unless told otherwise.
 pub const DEV_LISTEN: &str = "127.0.0.1:8080";
@@ -31,7 +31,7 @@ pub struct DevService {
 
 /// Why the development service did not start.
 #[derive(Debug, thiserror::Error)]
-pub enum DevError {
+pub enum DevStartError {
     /// Dev mode listens on loopback only.
     #[error(
         "serve --dev listens on loopback only (127.0.0.1 or ::1), not {0}: development mode must never face a network"
@@ -42,7 +42,7 @@ pub enum DevError {
     Start(#[from] StartError),
     /// The development credentials could not be read or created.
     #[error(transparent)]
-    Credentials(#[from] dev::DevCredentialsError),
+    Credentials(#[from] dev::DevError),
     /// A key could not be generated.
     #[error(transparent)]
     Keygen(#[from] folder::KeygenError),
@@ -63,15 +63,15 @@ pub async fn start(
     listen: SocketAddr,
     file_settings: Option<Settings>,
     clock: Arc<dyn Clock>,
-) -> Result<DevService, DevError> {
+) -> Result<DevService, DevStartError> {
     if !listen.ip().is_loopback() {
-        return Err(DevError::NotLoopback(listen));
+        return Err(DevStartError::NotLoopback(listen));
     }
-    let listener = TcpListener::bind(listen).map_err(|source| DevError::Bind {
+    let listener = TcpListener::bind(listen).map_err(|source| DevStartError::Bind {
         address: listen,
         source,
     })?;
-    let address = listener.local_addr().map_err(|source| DevError::Bind {
+    let address = listener.local_addr().map_err(|source| DevStartError::Bind {
         address: listen,
         source,
     })?;
@@ -93,7 +93,7 @@ pub async fn start(
     }
     let stand_in = StsStandIn::start(credentials, Arc::clone(&clock))
         .await
-        .map_err(|source| DevError::Bind {
+        .map_err(|source| DevStartError::Bind {
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
             source,
         })?;
@@ -168,16 +168,13 @@ fn add_dev_service(settings: &mut Settings) {
     }
 }
 
-/// Generates a signing key when the folder holds none.
-fn ensure_a_key(dir: &Path, now_unix: u64) -> Result<(), DevError> {
-    match folder::load(dir) {
-        Ok(_) => Ok(()),
-        Err(KeyFolderError::Empty { .. } | KeyFolderError::Unreadable { .. }) => {
-            let (kid, path) = folder::generate(dir, now_unix)?;
-            tracing::info!(kid = %kid, path = %path.display(), "the key folder held no key: generated one");
-            Ok(())
-        }
-        // Any other problem (a broken key file) is reported by the normal start-up.
-        Err(_) => Ok(()),
+/// Generates a signing key when the folder holds none (or does not exist yet). A folder
+/// holding a broken key is left for the normal start-up to report.
+fn ensure_a_key(dir: &Path, now_unix: u64) -> Result<(), DevStartError> {
+    let holds_a_key = folder::key_files(dir).is_ok_and(|files| !files.is_empty());
+    if !holds_a_key {
+        let (kid, path) = folder::generate(dir, now_unix)?;
+        tracing::info!(kid = %kid, path = %path.display(), "the key folder held no key: generated one");
     }
+    Ok(())
 }

@@ -95,23 +95,15 @@ pub struct LoadedKey {
 
 /// Loads every key in `dir`, sorted by file name: the last one is the signing key.
 pub fn load(dir: &Path) -> Result<Vec<LoadedKey>, KeyFolderError> {
-    let unreadable = |source| KeyFolderError::Unreadable {
+    let paths = key_files(dir).map_err(|source| KeyFolderError::Unreadable {
         path: dir.to_path_buf(),
         source,
-    };
-    let mut paths = Vec::new();
-    for entry in fs::read_dir(dir).map_err(unreadable)? {
-        let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|extension| extension == "pem") && path.is_file() {
-            paths.push(path);
-        }
-    }
+    })?;
     if paths.is_empty() {
         return Err(KeyFolderError::Empty {
             path: dir.to_path_buf(),
         });
     }
-    paths.sort();
 
     let mut keys: Vec<LoadedKey> = Vec::with_capacity(paths.len());
     for path in paths {
@@ -128,6 +120,19 @@ pub fn load(dir: &Path) -> Result<Vec<LoadedKey>, KeyFolderError> {
         keys.push(LoadedKey { path, key });
     }
     Ok(keys)
+}
+
+/// The `*.pem` files in `dir`, sorted by name; other files are not keys and are ignored.
+pub fn key_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|extension| extension == "pem") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
 }
 
 fn read_key(path: &Path) -> Result<LocalKey, KeyFolderError> {
