@@ -231,7 +231,10 @@ fn build_directory(
         if !partitions.contains(&role.partition()) {
             return Err(invalid(
                 "role_arn",
-                format!("is in partition {}, which sts.partitions does not list", role.partition()),
+                format!(
+                    "is in partition {}, which sts.partitions does not list",
+                    role.partition()
+                ),
             ));
         }
         if role.has_path() {

@@ -71,10 +71,12 @@ pub async fn start(
         address: listen,
         source,
     })?;
-    let address = listener.local_addr().map_err(|source| DevStartError::Bind {
-        address: listen,
-        source,
-    })?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| DevStartError::Bind {
+            address: listen,
+            source,
+        })?;
 
     let mut settings = match file_settings {
         Some(settings) => settings,

@@ -92,9 +92,9 @@ impl TokenError {
     pub fn sts_detail(&self) -> Option<&str> {
         match self {
             TokenError::Sts(StsError::Rejected { sts_code }) => sts_code.as_deref(),
-            TokenError::Sts(
-                StsError::Unavailable { reason } | StsError::BadAnswer { reason },
-            ) => Some(reason),
+            TokenError::Sts(StsError::Unavailable { reason } | StsError::BadAnswer { reason }) => {
+                Some(reason)
+            }
             _ => None,
         }
     }

@@ -183,4 +183,3 @@ async fn read_bounded(response: &mut reqwest::Response) -> Result<Vec<u8>, StsEr
     }
     Ok(body)
 }
-

@@ -26,7 +26,8 @@ pub const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
 pub struct TestApp {
     pub base_url: String,
     pub sts: MockServer,
-    pub keys: TempDir,
+    /// The key folder, kept alive as long as the service reads from it.
+    _keys: TempDir,
     pub http: reqwest::Client,
     pub kid: String,
     handle: actix_web::dev::ServerHandle,
@@ -96,7 +97,7 @@ pub async fn spawn_app_with(extra: &str, clock: Arc<dyn Clock>) -> TestApp {
     TestApp {
         base_url,
         sts,
-        keys,
+        _keys: keys,
         http: reqwest::Client::new(),
         kid,
         handle,
@@ -175,7 +176,10 @@ pub fn signed_request_to(
 
     let mut list = vec![
         ("Content-Type".to_string(), content_type.to_string()),
-        ("X-Internal-Auth-Server-Id".to_string(), server_id.to_string()),
+        (
+            "X-Internal-Auth-Server-Id".to_string(),
+            server_id.to_string(),
+        ),
     ];
     for (name, value) in instructions.headers() {
         list.push((name.to_string(), value.to_string()));

@@ -4,6 +4,6 @@
 mod client;
 mod common;
 mod dev;
+mod moto;
 mod token_service;
 mod verifier;
-mod moto;

@@ -62,7 +62,11 @@ impl Moto {
             http: reqwest::Client::new(),
         };
         for _ in 0..300 {
-            if let Ok(response) = moto.http.get(format!("{}/moto-api/", moto.endpoint)).send().await
+            if let Ok(response) = moto
+                .http
+                .get(format!("{}/moto-api/", moto.endpoint))
+                .send()
+                .await
                 && response.status().is_success()
             {
                 return moto;
@@ -73,7 +77,12 @@ impl Moto {
     }
 
     /// Calls an AWS Query API action, signed with `credentials`; returns the XML answer.
-    async fn call(&self, credentials: &Credentials, service: &str, form: &[(&str, &str)]) -> String {
+    async fn call(
+        &self,
+        credentials: &Credentials,
+        service: &str,
+        form: &[(&str, &str)],
+    ) -> String {
         let body: String = form
             .iter()
             .map(|(name, value)| format!("{name}={}", form_encode(value)))
@@ -100,14 +109,21 @@ impl Moto {
         )
         .unwrap();
         let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let mut request = self.http.post(&url).header("content-type", content_type).body(body);
+        let mut request = self
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body);
         for (name, value) in instructions.headers() {
             request = request.header(name, value);
         }
         let response = request.send().await.expect("moto answers");
         let status = response.status();
         let text = response.text().await.unwrap();
-        assert!(status.is_success(), "moto refused {form:?}: {status} {text}");
+        assert!(
+            status.is_success(),
+            "moto refused {form:?}: {status} {text}"
+        );
         text
     }
 
@@ -115,43 +131,128 @@ impl Moto {
     /// assumes each role.
     async fn world(self, roles: &[(&str, &str)]) -> MotoWorld {
         let boot = Credentials::new("AKIAMOTOBOOTSTRAP000", "boot", None, None, "boot");
-        let user = self.call(&boot, "iam", &[("Action", "CreateUser"), ("Version", "2010-05-08"), ("UserName", "deployer")]).await;
+        let user = self
+            .call(
+                &boot,
+                "iam",
+                &[
+                    ("Action", "CreateUser"),
+                    ("Version", "2010-05-08"),
+                    ("UserName", "deployer"),
+                ],
+            )
+            .await;
         let user_arn = tag(&user, "Arn");
-        let key = self.call(&boot, "iam", &[("Action", "CreateAccessKey"), ("Version", "2010-05-08"), ("UserName", "deployer")]).await;
-        let deployer = Credentials::new(tag(&key, "AccessKeyId"), tag(&key, "SecretAccessKey"), None, None, "moto");
+        let key = self
+            .call(
+                &boot,
+                "iam",
+                &[
+                    ("Action", "CreateAccessKey"),
+                    ("Version", "2010-05-08"),
+                    ("UserName", "deployer"),
+                ],
+            )
+            .await;
+        let deployer = Credentials::new(
+            tag(&key, "AccessKeyId"),
+            tag(&key, "SecretAccessKey"),
+            None,
+            None,
+            "moto",
+        );
         let allow_assume = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}).to_string();
-        self.call(&boot, "iam", &[("Action", "PutUserPolicy"), ("Version", "2010-05-08"), ("UserName", "deployer"), ("PolicyName", "assume"), ("PolicyDocument", &allow_assume)]).await;
+        self.call(
+            &boot,
+            "iam",
+            &[
+                ("Action", "PutUserPolicy"),
+                ("Version", "2010-05-08"),
+                ("UserName", "deployer"),
+                ("PolicyName", "assume"),
+                ("PolicyDocument", &allow_assume),
+            ],
+        )
+        .await;
         let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}]}).to_string();
         let mut role_arns = Vec::new();
         for (name, path) in roles {
-            let role = self.call(&boot, "iam", &[("Action", "CreateRole"), ("Version", "2010-05-08"), ("RoleName", name), ("Path", path), ("AssumeRolePolicyDocument", &trust)]).await;
+            let role = self
+                .call(
+                    &boot,
+                    "iam",
+                    &[
+                        ("Action", "CreateRole"),
+                        ("Version", "2010-05-08"),
+                        ("RoleName", name),
+                        ("Path", path),
+                        ("AssumeRolePolicyDocument", &trust),
+                    ],
+                )
+                .await;
             role_arns.push((name.to_string(), tag(&role, "Arn")));
         }
 
-        let reset = self.http.post(format!("{}/moto-api/reset-auth", self.endpoint)).body("0").send().await.unwrap();
+        let reset = self
+            .http
+            .post(format!("{}/moto-api/reset-auth", self.endpoint))
+            .body("0")
+            .send()
+            .await
+            .unwrap();
         assert!(reset.status().is_success());
 
         let mut sessions = Vec::new();
         for (name, arn) in role_arns {
             let session = format!("{name}-session");
-            let assumed = self.call(&deployer, "sts", &[("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", &arn), ("RoleSessionName", &session), ("DurationSeconds", "3600")]).await;
-            let credentials = Credentials::new(tag(&assumed, "AccessKeyId"), tag(&assumed, "SecretAccessKey"), Some(tag(&assumed, "SessionToken")), None, "moto");
+            let assumed = self
+                .call(
+                    &deployer,
+                    "sts",
+                    &[
+                        ("Action", "AssumeRole"),
+                        ("Version", "2011-06-15"),
+                        ("RoleArn", &arn),
+                        ("RoleSessionName", &session),
+                        ("DurationSeconds", "3600"),
+                    ],
+                )
+                .await;
+            let credentials = Credentials::new(
+                tag(&assumed, "AccessKeyId"),
+                tag(&assumed, "SecretAccessKey"),
+                Some(tag(&assumed, "SessionToken")),
+                None,
+                "moto",
+            );
             sessions.push((name, credentials));
         }
-        MotoWorld { moto: self, roles: sessions, deployer }
+        MotoWorld {
+            moto: self,
+            roles: sessions,
+            deployer,
+        }
     }
 }
 
 impl MotoWorld {
     fn role(&self, name: &str) -> &Credentials {
-        &self.roles.iter().find(|(role, _)| role == name).expect("role made").1
+        &self
+            .roles
+            .iter()
+            .find(|(role, _)| role == name)
+            .expect("role made")
+            .1
     }
 }
 
 /// The text of the first `<name>` element; enough for moto's fixed answers.
 fn tag(xml: &str, name: &str) -> String {
     let open = format!("<{name}>");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{name}> in {xml}")) + open.len();
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
+        + open.len();
     let end = start + xml[start..].find(&format!("</{name}>")).unwrap();
     xml[start..end].to_string()
 }
@@ -160,14 +261,19 @@ fn form_encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect()
 }
 
 /// The service, configured to forward to moto.
-async fn service_against(moto: &Moto, keys: &std::path::Path) -> (String, actix_web::dev::ServerHandle) {
+async fn service_against(
+    moto: &Moto,
+    keys: &std::path::Path,
+) -> (String, actix_web::dev::ServerHandle) {
     folder::generate(keys, 1).unwrap();
     let extra = format!(
         "[[services]]\nname = \"payments\"\nrole_arn = \"arn:aws:iam::{ACCOUNT}:role/svc/payments\"\n"
@@ -202,7 +308,14 @@ async fn mint(base_url: &str, credentials: &Credentials, when: SystemTime) -> re
 
 #[tokio::test]
 async fn moto_verifies_what_the_service_forwards() {
-    let world = Moto::start().await.world(&[("billing-api", "/"), ("payments", "/svc/"), ("reports", "/")]).await;
+    let world = Moto::start()
+        .await
+        .world(&[
+            ("billing-api", "/"),
+            ("payments", "/svc/"),
+            ("reports", "/"),
+        ])
+        .await;
     let keys = tempfile::tempdir().unwrap();
     let (base_url, handle) = service_against(&world.moto, keys.path()).await;
     let now = SystemTime::now();
@@ -213,11 +326,25 @@ async fn moto_verifies_what_the_service_forwards() {
     let response = mint(&base_url, world.role("payments"), now).await;
     assert_eq!(response.status(), 200, "a role with a path maps by name");
     let body: Value = response.json().await.unwrap();
-    let claims = body["token"].as_str().unwrap().split('.').nth(1).unwrap().to_string();
+    let claims = body["token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_string();
     use base64::Engine;
-    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(claims["sub"], "payments");
-    assert_eq!(claims["callerIdentity"], format!("arn:aws:sts::{ACCOUNT}:assumed-role/payments/payments-session"));
+    assert_eq!(
+        claims["callerIdentity"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/payments/payments-session")
+    );
 
     let response = mint(&base_url, world.role("reports"), now).await;
     assert_eq!(response.status(), 403, "an unmapped role is forbidden");
@@ -241,7 +368,10 @@ async fn moto_verifies_what_the_service_forwards() {
 
 #[tokio::test]
 async fn the_token_command_signs_with_the_environment_credentials() {
-    let world = Moto::start().await.world(&[("billing-api", "/"), ("reports", "/")]).await;
+    let world = Moto::start()
+        .await
+        .world(&[("billing-api", "/"), ("reports", "/")])
+        .await;
     let keys = tempfile::tempdir().unwrap();
     let (base_url, handle) = service_against(&world.moto, keys.path()).await;
     let home = tempfile::tempdir().unwrap();
@@ -255,7 +385,10 @@ async fn the_token_command_signs_with_the_environment_credentials() {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
             .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-            .env("AWS_SESSION_TOKEN", credentials.session_token().unwrap_or_default())
+            .env(
+                "AWS_SESSION_TOKEN",
+                credentials.session_token().unwrap_or_default(),
+            )
             .env("AWS_REGION", REGION)
             .env("AWS_EC2_METADATA_DISABLED", "true");
         command.output()
@@ -270,12 +403,23 @@ async fn the_token_command_signs_with_the_environment_credentials() {
     assert_eq!(token.split('.').count(), 3);
 
     let verify = tokio::process::Command::new(env!("CARGO_BIN_EXE_internal-auth"))
-        .args(["verify", "--issuer", &base_url, "--audience", AUDIENCE, token])
+        .args([
+            "verify",
+            "--issuer",
+            &base_url,
+            "--audience",
+            AUDIENCE,
+            token,
+        ])
         .output()
         .await
         .unwrap();
     let printed = String::from_utf8(verify.stdout).unwrap();
-    assert!(verify.status.success(), "verify refused the token: {}", String::from_utf8_lossy(&verify.stderr));
+    assert!(
+        verify.status.success(),
+        "verify refused the token: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
     let claims: Value = serde_json::from_str(&printed).expect("verify prints the claims as JSON");
     assert_eq!(claims["sub"], "billing");
 
@@ -283,7 +427,11 @@ async fn the_token_command_signs_with_the_environment_credentials() {
     assert!(!output.status.success(), "an unmapped role must fail");
     assert!(output.stdout.is_empty(), "nothing on stdout on failure");
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line on stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line on stderr: {stderr}"
+    );
     assert!(stderr.contains("403"), "{stderr}");
 
     handle.stop(false).await;

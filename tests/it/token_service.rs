@@ -45,7 +45,8 @@ async fn verify_against_jwks(app: &TestApp, token: &str) -> (Value, Value) {
         .unwrap();
     let (signing_input, signature) = token.rsplit_once('.').unwrap();
     let (header_b64, claims_b64) = signing_input.split_once('.').unwrap();
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_b64).unwrap()).unwrap();
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_b64).unwrap()).unwrap();
     let key = jwks["keys"]
         .as_array()
         .unwrap()
@@ -68,15 +69,29 @@ async fn verify_against_jwks(app: &TestApp, token: &str) -> (Value, Value) {
 }
 
 /// Asserts an error answer: status, JSON code, no token, no STS text.
-async fn assert_refused(response: reqwest::Response, status: u16, code: &str) -> reqwest::header::HeaderMap {
+async fn assert_refused(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> reqwest::header::HeaderMap {
     assert_eq!(response.status().as_u16(), status);
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
-    assert!(!text.contains("eyJ"), "an error answer carries a token: {text}");
-    assert!(!text.contains("secret detail from STS"), "STS's text leaked: {text}");
+    assert!(
+        !text.contains("eyJ"),
+        "an error answer carries a token: {text}"
+    );
+    assert!(
+        !text.contains("secret detail from STS"),
+        "STS's text leaked: {text}"
+    );
     let body: Value = serde_json::from_str(&text).expect("error answers are JSON");
     assert_eq!(body["error"], code, "{text}");
-    assert!(body["message"].as_str().is_some_and(|message| !message.is_empty()));
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty())
+    );
     headers
 }
 
@@ -93,11 +108,13 @@ async fn a_valid_request_mints_a_token_that_verifies_against_the_served_jwks() {
         .mount(&app.sts)
         .await;
 
-    let response = app.mint(json!({
-        "sts_request": signed_request(&test_credentials(), SERVER_ID, SystemTime::now()),
-        "org_id": "66",
-        "expires_in": 600,
-    })).await;
+    let response = app
+        .mint(json!({
+            "sts_request": signed_request(&test_credentials(), SERVER_ID, SystemTime::now()),
+            "org_id": "66",
+            "expires_in": 600,
+        }))
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -111,7 +128,10 @@ async fn a_valid_request_mints_a_token_that_verifies_against_the_served_jwks() {
     assert_eq!(claims["sub"], "billing");
     assert_eq!(claims["client_id"], "billing");
     assert_eq!(claims["aud"], AUDIENCE);
-    assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 600);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        600
+    );
     assert_eq!(claims["nbf"], claims["iat"]);
     assert_eq!(
         claims["callerIdentity"],
@@ -120,13 +140,19 @@ async fn a_valid_request_mints_a_token_that_verifies_against_the_served_jwks() {
     assert_eq!(claims["account"], ACCOUNT);
     assert_eq!(claims["policies"], json!(["invoices:read"]));
     assert_eq!(claims["org_id"], "66");
-    assert!(URL_SAFE_NO_PAD.decode(claims["jti"].as_str().unwrap()).unwrap().len() >= 16);
+    assert!(
+        URL_SAFE_NO_PAD
+            .decode(claims["jti"].as_str().unwrap())
+            .unwrap()
+            .len()
+            >= 16
+    );
 }
 
 #[tokio::test]
 async fn the_outbound_request_carries_only_the_checked_parts() {
     let app = spawn_app().await;
-    sts_answers(&app, xml(sts_answer("billing-api", "s"))).await;
+    sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     assert_eq!(app.mint(envelope()).await.status(), 200);
 
     let received = app.sts.received_requests().await.unwrap();
@@ -155,7 +181,7 @@ async fn the_outbound_request_carries_only_the_checked_parts() {
 #[tokio::test]
 async fn a_request_is_accepted_once() {
     let app = spawn_app().await;
-    sts_answers(&app, xml(sts_answer("billing-api", "s"))).await;
+    sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     let envelope = envelope();
     assert_eq!(app.mint(envelope.clone()).await.status(), 200);
     assert_refused(app.mint(envelope).await, 401, "replayed_request").await;
@@ -171,7 +197,12 @@ async fn a_request_sts_refused_can_be_signed_again_but_not_replayed_to_a_token()
     )
     .await;
     let envelope = envelope();
-    assert_refused(app.mint(envelope.clone()).await, 401, "sts_rejected_signature").await;
+    assert_refused(
+        app.mint(envelope.clone()).await,
+        401,
+        "sts_rejected_signature",
+    )
+    .await;
     // STS refused it, so the cache forgot it; STS refuses it again.
     assert_refused(app.mint(envelope).await, 401, "sts_rejected_signature").await;
     assert_eq!(app.sts_calls().await, 2);
@@ -189,7 +220,8 @@ async fn sts_failures_map_to_the_documented_statuses() {
     let cases = [
         Case {
             name: "403 from STS",
-            answer: ResponseTemplate::new(403).set_body_raw(sts_error("InvalidClientTokenId"), "text/xml"),
+            answer: ResponseTemplate::new(403)
+                .set_body_raw(sts_error("InvalidClientTokenId"), "text/xml"),
             status: 401,
             code: "sts_rejected_signature",
             retry_after: false,
@@ -210,14 +242,15 @@ async fn sts_failures_map_to_the_documented_statuses() {
         },
         Case {
             name: "server error",
-            answer: ResponseTemplate::new(500).set_body_raw(sts_error("InternalFailure"), "text/xml"),
+            answer: ResponseTemplate::new(500)
+                .set_body_raw(sts_error("InternalFailure"), "text/xml"),
             status: 503,
             code: "sts_unavailable",
             retry_after: true,
         },
         Case {
             name: "timeout",
-            answer: xml(sts_answer("billing-api", "s")).set_delay(Duration::from_millis(1500)),
+            answer: xml(sts_answer("billing-api", "it-session")).set_delay(Duration::from_millis(1500)),
             status: 504,
             code: "sts_timeout",
             retry_after: true,
@@ -232,7 +265,11 @@ async fn sts_failures_map_to_the_documented_statuses() {
         Case {
             name: "oversized answer",
             answer: ResponseTemplate::new(200).set_body_raw(
-                format!("{}{}", sts_answer("billing-api", "s"), " ".repeat(64 * 1024)),
+                format!(
+                    "{}{}",
+                    sts_answer("billing-api", "it-session"),
+                    " ".repeat(64 * 1024)
+                ),
                 "text/xml",
             ),
             status: 502,
@@ -242,7 +279,7 @@ async fn sts_failures_map_to_the_documented_statuses() {
         Case {
             name: "JSON answer with XML inside",
             answer: ResponseTemplate::new(200).set_body_raw(
-                json!({"Error": {"Message": sts_answer("billing-api", "s")}}).to_string(),
+                json!({"Error": {"Message": sts_answer("billing-api", "it-session")}}).to_string(),
                 "application/json",
             ),
             status: 502,
@@ -251,7 +288,7 @@ async fn sts_failures_map_to_the_documented_statuses() {
         },
         Case {
             name: "truncated XML",
-            answer: xml(sts_answer("billing-api", "s")[..120].to_string()),
+            answer: xml(sts_answer("billing-api", "it-session")[..120].to_string()),
             status: 502,
             code: "sts_bad_answer",
             retry_after: false,
@@ -264,15 +301,25 @@ async fn sts_failures_map_to_the_documented_statuses() {
         let response = app.mint(envelope()).await;
         assert_eq!(response.status().as_u16(), case.status, "{}", case.name);
         let headers = assert_refused(response, case.status, case.code).await;
-        assert_eq!(headers.contains_key("retry-after"), case.retry_after, "{}", case.name);
-        assert_eq!(app.sts_calls().await, 1, "{}: exactly one STS call, no redirect followed", case.name);
+        assert_eq!(
+            headers.contains_key("retry-after"),
+            case.retry_after,
+            "{}",
+            case.name
+        );
+        assert_eq!(
+            app.sts_calls().await,
+            1,
+            "{}: exactly one STS call, no redirect followed",
+            case.name
+        );
     }
 }
 
 #[tokio::test]
 async fn an_unmapped_role_is_forbidden() {
     let app = spawn_app().await;
-    sts_answers(&app, xml(sts_answer("reports", "s"))).await;
+    sts_answers(&app, xml(sts_answer("reports", "it-session"))).await;
     let response = app.mint(envelope()).await;
     assert_eq!(response.status(), 403);
 }
@@ -280,7 +327,7 @@ async fn an_unmapped_role_is_forbidden() {
 #[tokio::test]
 async fn an_org_id_outside_the_mapping_is_forbidden() {
     let app = spawn_app().await;
-    sts_answers(&app, xml(sts_answer("billing-api", "s"))).await;
+    sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     let mut envelope = envelope();
     envelope["org_id"] = json!("67");
     assert_refused(app.mint(envelope).await, 403, "org_id_not_allowed").await;
@@ -289,7 +336,7 @@ async fn an_org_id_outside_the_mapping_is_forbidden() {
 #[tokio::test]
 async fn a_bad_forwarded_request_never_reaches_sts() {
     let app = spawn_app().await;
-    sts_answers(&app, xml(sts_answer("billing-api", "s"))).await;
+    sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
 
     let mut lookalike = envelope();
     lookalike["sts_request"]["url"] = json!(format!("https://{STS_HOST}.evil.example/"));
@@ -317,7 +364,14 @@ async fn envelope_problems_have_their_own_statuses() {
     let app = spawn_app().await;
     let url = format!("{}/v1/token", app.base_url);
 
-    let wrong_type = app.http.post(&url).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    let wrong_type = app
+        .http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_refused(wrong_type, 415, "unsupported_media_type").await;
 
     let huge = app
@@ -330,7 +384,14 @@ async fn envelope_problems_have_their_own_statuses() {
         .unwrap();
     assert_refused(huge, 413, "payload_too_large").await;
 
-    let not_json = app.http.post(&url).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let not_json = app
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_refused(not_json, 400, "invalid_envelope").await;
 
     let mut zero = envelope();
@@ -342,7 +403,13 @@ async fn envelope_problems_have_their_own_statuses() {
     echoed["expires_in"] = json!("AKIASECRETLOOKINGVALUE");
     let response = app.mint(echoed).await;
     assert_eq!(response.status(), 400);
-    assert!(!response.text().await.unwrap().contains("AKIASECRETLOOKINGVALUE"));
+    assert!(
+        !response
+            .text()
+            .await
+            .unwrap()
+            .contains("AKIASECRETLOOKINGVALUE")
+    );
 
     assert_eq!(app.sts_calls().await, 0);
 }
@@ -359,14 +426,20 @@ async fn the_jwks_is_cacheable_and_revalidates_with_its_etag() {
     assert_eq!(jwks["keys"][0]["kid"], app.kid.as_str());
     assert!(jwks["keys"][0].get("d").is_none());
 
-    let again = app.http.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    let again = app
+        .http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 304);
 }
 
 #[tokio::test]
 async fn discovery_health_readiness_and_metrics_answer() {
     let app = spawn_app().await;
-    sts_answers(&app, xml(sts_answer("billing-api", "s"))).await;
+    sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     assert_eq!(app.mint(envelope()).await.status(), 200);
 
     let discovery: Value = app
@@ -379,9 +452,17 @@ async fn discovery_health_readiness_and_metrics_answer() {
         .await
         .unwrap();
     assert_eq!(discovery["issuer"], "http://internal-auth.test");
-    assert_eq!(discovery["jwks_uri"], "http://internal-auth.test/.well-known/jwks.json");
+    assert_eq!(
+        discovery["jwks_uri"],
+        "http://internal-auth.test/.well-known/jwks.json"
+    );
     for route in ["/healthz", "/readyz"] {
-        let response = app.http.get(format!("{}{route}", app.base_url)).send().await.unwrap();
+        let response = app
+            .http
+            .get(format!("{}{route}", app.base_url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "{route}");
     }
     let metrics = app
@@ -393,8 +474,14 @@ async fn discovery_health_readiness_and_metrics_answer() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("internal_auth_tokens_issued_total 1"), "{metrics}");
-    assert!(metrics.contains("internal_auth_sts_request_duration_seconds_count 1"), "{metrics}");
+    assert!(
+        metrics.contains("internal_auth_tokens_issued_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("internal_auth_sts_request_duration_seconds_count 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -402,18 +489,31 @@ async fn an_empty_key_folder_stops_the_start_with_the_way_out() {
     let keys = tempfile::tempdir().unwrap();
     let text = config_text("http://127.0.0.1:9", keys.path(), "");
     let settings = Settings::from_toml(&text, "test", Vec::new()).unwrap();
-    let error = Application::build(&settings, Overrides::default()).await.err().unwrap();
+    let error = Application::build(&settings, Overrides::default())
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(error, StartError::Keys(_)), "{error}");
-    assert!(error.to_string().contains("internal-auth keygen"), "{error}");
+    assert!(
+        error.to_string().contains("internal-auth keygen"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_broken_key_file_stops_the_start_naming_the_file() {
     let keys = tempfile::tempdir().unwrap();
-    std::fs::write(keys.path().join("signing.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAA\n-----END RSA PRIVATE KEY-----\n").unwrap();
+    std::fs::write(
+        keys.path().join("signing.pem"),
+        "-----BEGIN RSA PRIVATE KEY-----\nAA\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
     let text = config_text("http://127.0.0.1:9", keys.path(), "");
     let settings = Settings::from_toml(&text, "test", Vec::new()).unwrap();
-    let error = Application::build(&settings, Overrides::default()).await.err().unwrap();
+    let error = Application::build(&settings, Overrides::default())
+        .await
+        .err()
+        .unwrap();
     assert!(error.to_string().contains("signing.pem"), "{error}");
     assert!(error.to_string().contains("PKCS#1"), "{error}");
 }
@@ -425,14 +525,20 @@ async fn a_role_arn_that_is_not_a_role_stops_the_start() {
     let extra = "[[services]]\nname = \"x\"\nrole_arn = \"arn:aws:iam::123456789012:user/x\"\n";
     let text = config_text("http://127.0.0.1:9", keys.path(), extra);
     let settings = Settings::from_toml(&text, "test", Vec::new()).unwrap();
-    let error = Application::build(&settings, Overrides::default()).await.err().unwrap();
-    assert!(error.to_string().contains("services[1].role_arn"), "{error}");
+    let error = Application::build(&settings, Overrides::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error.to_string().contains("services[1].role_arn"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn concurrent_callers_are_all_served() {
     let app = Arc::new(spawn_app_with("", Arc::new(SystemClock)).await);
-    sts_answers(&app, xml(sts_answer("billing-api", "s"))).await;
+    sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     let credentials = test_credentials();
     let mut tasks = Vec::new();
     for second in 0..32u64 {
@@ -440,7 +546,9 @@ async fn concurrent_callers_are_all_served() {
         let when = SystemTime::now() - Duration::from_secs(second);
         let envelope = json!({ "sts_request": signed_request(&credentials, SERVER_ID, when) });
         let app = Arc::clone(&app);
-        tasks.push(tokio::spawn(async move { app.mint(envelope).await.status().as_u16() }));
+        tasks.push(tokio::spawn(async move {
+            app.mint(envelope).await.status().as_u16()
+        }));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200);
