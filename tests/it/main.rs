@@ -4,5 +4,6 @@
 mod client;
 mod common;
 mod dev;
+mod openapi;
 mod token_service;
 mod verifier;
