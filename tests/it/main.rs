@@ -5,5 +5,6 @@ mod client;
 mod common;
 mod dev;
 mod moto;
+mod openapi;
 mod token_service;
 mod verifier;
