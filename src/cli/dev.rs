@@ -4,13 +4,14 @@
 //! path as in production; only the last hop differs.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::CommandResult;
 use super::serve::ServeArgs;
 use crate::app::{Application, Overrides, StartError};
+use crate::client::{TokenClient, TokenClientBuilder};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{KeySettings, ServiceSettings, Settings, StsSettings, TokenSettings};
 use crate::dev::{self, DevCredentials, StsStandIn};
@@ -58,10 +59,11 @@ pub enum DevStartError {
 }
 
 /// Starts the development service on `listen`, taking services and lifetimes from
-/// `file_settings` when given.
+/// `file_settings` when given, and keys from `keys` (default: the settings' `keys.dir`).
 pub async fn start(
     listen: SocketAddr,
     file_settings: Option<Settings>,
+    keys: Option<PathBuf>,
     clock: Arc<dyn Clock>,
 ) -> Result<DevService, DevStartError> {
     if !listen.ip().is_loopback() {
@@ -83,6 +85,9 @@ pub async fn start(
         None => default_dev_settings(address),
     };
     settings.listen = address;
+    if let Some(keys) = keys {
+        settings.keys.dir = keys;
+    }
     add_dev_service(&mut settings);
     ensure_a_key(&settings.keys.dir, clock.unix_seconds())?;
 
@@ -128,7 +133,7 @@ pub(super) async fn serve(args: ServeArgs) -> CommandResult {
     tracing::warn!(
         "DEVELOPMENT MODE: generated keys and a local STS stand-in; never expose this process to a network"
     );
-    let service = start(listen, file_settings, Arc::new(SystemClock)).await?;
+    let service = start(listen, file_settings, args.keys, Arc::new(SystemClock)).await?;
     tracing::info!(
         address = %service.application.address(),
         issuer = %service.settings.issuer,
@@ -138,6 +143,26 @@ pub(super) async fn serve(args: ServeArgs) -> CommandResult {
     service.application.run_until_stopped().await?;
     service.stand_in.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token client for the development service: development credentials from `keys`,
+/// the dev service's address and server id unless `url` and `server_id` say otherwise.
+pub fn token_client(
+    keys: &Path,
+    url: Option<String>,
+    server_id: Option<String>,
+) -> Result<TokenClientBuilder, dev::DevError> {
+    let credentials = DevCredentials::load(keys)?;
+    Ok(TokenClient::builder()
+        .url(url.unwrap_or_else(|| format!("http://{DEV_LISTEN}")))
+        .server_id(server_id.unwrap_or_else(|| dev::DEV_SERVER_ID.to_string()))
+        .static_credentials(
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key.expose().clone(),
+            None,
+        )
+        // Set, so that the client never asks instance metadata for a region.
+        .region(dev::DEV_STS_REGION))
 }
 
 fn default_dev_settings(address: SocketAddr) -> Settings {

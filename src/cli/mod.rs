@@ -81,6 +81,12 @@ fn init_logging(command: &Command) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // aws-sigv4 logs canonical requests, session token included, at debug and trace: keep
+    // it quiet whatever RUST_LOG says, so no log ever holds a credential.
+    let filter = match "aws_sigv4=info".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Address to listen on (default: the file's `listen`; 127.0.0.1:8080 with --dev).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// With --dev: the key folder (default: the file's `keys.dir`, else `keys`).
+    #[arg(long, value_name = "DIR", requires = "dev")]
+    pub keys: Option<PathBuf>,
 }
 
 pub(super) async fn run(args: ServeArgs) -> CommandResult {

@@ -40,15 +40,15 @@ pub struct TokenArgs {
 }
 
 pub(super) async fn run(args: TokenArgs) -> CommandResult {
-    if args.dev {
-        return Err("token --dev is not wired yet".into());
-    }
-    // clap enforces both unless --dev; checked again rather than unwrapped.
-    let (Some(url), Some(server_id)) = (args.url, args.server_id) else {
-        return Err("token needs --url and --server-id (or --dev)".into());
+    let mut builder = if args.dev {
+        super::dev::token_client(&args.keys, args.url, args.server_id)?
+    } else {
+        // clap enforces both unless --dev; checked again rather than unwrapped.
+        let (Some(url), Some(server_id)) = (args.url, args.server_id) else {
+            return Err("token needs --url and --server-id (or --dev)".into());
+        };
+        TokenClient::builder().url(url).server_id(server_id)
     };
-
-    let mut builder = TokenClient::builder().url(url).server_id(server_id);
     if let Some(org_id) = args.org_id {
         builder = builder.org_id(org_id);
     }
@@ -97,10 +97,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn dev_is_not_wired_yet() {
-        let args = parse(&["--dev"]).expect("valid");
-        let error = super::run(args).await.expect_err("not wired");
-        assert_eq!(error.to_string(), "token --dev is not wired yet");
+    async fn dev_without_credentials_says_to_start_the_dev_service() {
+        let empty = tempfile::tempdir().expect("temp dir");
+        let keys = empty.path().to_str().expect("utf-8 path");
+        let args = parse(&["--dev", "--keys", keys]).expect("valid");
+        let error = super::run(args).await.expect_err("no credentials yet");
+        assert!(error.to_string().contains("serve --dev"), "{error}");
     }
 
     #[tokio::test]

@@ -231,3 +231,82 @@ fn token_dev_without_credentials_is_told_to_run_serve_dev_first() {
     assert!(matches!(error, DevError::Missing { .. }));
     assert!(error.to_string().contains("serve --dev"));
 }
+
+/// `serve --dev` as a whole: generated key, stand-in, and a token through `token --dev`'s
+/// client.
+#[tokio::test]
+async fn the_dev_service_issues_a_token_to_the_dev_client() {
+    use base64::Engine as _;
+    use internal_auth::cli::dev::{start, token_client};
+    use internal_auth::clock::SystemClock;
+
+    let keys = tempfile::tempdir().unwrap();
+    let service = start(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        Some(keys.path().to_path_buf()),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("dev service starts");
+    let base_url = format!("http://{}", service.application.address());
+    assert_eq!(service.settings.issuer, base_url);
+    assert_eq!(
+        internal_auth::keys::folder::key_files(keys.path())
+            .unwrap()
+            .len(),
+        1,
+        "a key was generated"
+    );
+    let handle = service.application.handle();
+    tokio::spawn(service.application.run_until_stopped());
+
+    let client = token_client(keys.path(), Some(base_url.clone()), None)
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    let token = client
+        .token()
+        .await
+        .expect("the dev service issues a token");
+
+    let payload = token.as_str().split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], internal_auth::dev::DEV_SERVICE_NAME);
+    assert_eq!(claims["iss"], base_url.as_str());
+    assert_eq!(claims["callerIdentity"], internal_auth::dev::DEV_CALLER_ARN);
+
+    handle.stop(false).await;
+    service.stand_in.stop().await;
+}
+
+#[tokio::test]
+async fn the_dev_service_refuses_an_address_that_is_not_loopback() {
+    use internal_auth::cli::dev::{DevStartError, start};
+    use internal_auth::clock::SystemClock;
+
+    let keys = tempfile::tempdir().unwrap();
+    let error = start(
+        "0.0.0.0:0".parse().unwrap(),
+        None,
+        Some(keys.path().to_path_buf()),
+        Arc::new(SystemClock),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(matches!(error, DevStartError::NotLoopback(_)), "{error}");
+    assert!(error.to_string().contains("loopback"), "{error}");
+    assert!(
+        internal_auth::keys::folder::key_files(keys.path())
+            .map(|files| files.is_empty())
+            .unwrap_or(true),
+        "nothing is written before the address is checked"
+    );
+}

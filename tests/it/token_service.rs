@@ -163,9 +163,13 @@ async fn the_outbound_request_carries_only_the_checked_parts() {
         .map(|name| name.as_str().to_string())
         .collect();
     names.sort();
+    // The HTTP client adds `Accept: */*` when the caller sent no Accept. Accept is on the
+    // allowed list and is not signed here, so STS's verdict cannot change with it.
+    assert_eq!(received[0].headers["accept"], "*/*");
     assert_eq!(
         names,
         [
+            "accept",
             "authorization",
             "content-length",
             "content-type",
@@ -250,7 +254,8 @@ async fn sts_failures_map_to_the_documented_statuses() {
         },
         Case {
             name: "timeout",
-            answer: xml(sts_answer("billing-api", "it-session")).set_delay(Duration::from_millis(1500)),
+            answer: xml(sts_answer("billing-api", "it-session"))
+                .set_delay(Duration::from_millis(1500)),
             status: 504,
             code: "sts_timeout",
             retry_after: true,
