@@ -18,8 +18,17 @@ use super::CommandResult;
 pub struct VerifyArgs {
     /// A trusted issuer, exactly as in the token's `iss` (repeat for several). Cognito user
     /// pool URLs get the Cognito rules, others the internal-auth rules.
-    #[arg(long = "issuer", value_name = "URL", required = true)]
+    #[arg(
+        long = "issuer",
+        value_name = "URL",
+        required_unless_present = "cognito_issuers"
+    )]
     pub issuers: Vec<String>,
+
+    /// A trusted issuer held to the Cognito rules whatever its URL (repeat for several):
+    /// for a user pool behind a custom domain, or a Cognito stand-in in tests.
+    #[arg(long = "cognito-issuer", value_name = "URL")]
+    pub cognito_issuers: Vec<String>,
 
     /// An accepted audience (repeat for several): `aud`, or a Cognito access token's
     /// `client_id`. Without it the audience is not checked.
@@ -34,8 +43,17 @@ pub struct VerifyArgs {
 
 pub(super) async fn run(args: VerifyArgs) -> CommandResult {
     let mut builder = Verifier::builder();
-    for issuer in &args.issuers {
-        let mut trusted = TrustedIssuer::new(issuer.as_str(), profile_for(issuer));
+    let issuers = args
+        .issuers
+        .iter()
+        .map(|issuer| (issuer, profile_for(issuer)))
+        .chain(
+            args.cognito_issuers
+                .iter()
+                .map(|issuer| (issuer, Profile::Cognito)),
+        );
+    for (issuer, profile) in issuers {
+        let mut trusted = TrustedIssuer::new(issuer.as_str(), profile);
         trusted = if args.audiences.is_empty() {
             trusted.dangerous_accept_any_audience()
         } else {

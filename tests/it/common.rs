@@ -20,6 +20,8 @@ pub const AUDIENCE: &str = "internal-api";
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "eu-central-1";
 pub const STS_HOST: &str = "sts.eu-central-1.amazonaws.com";
+/// The issuer in [`config_text`]; services started here replace it with their own address.
+pub const TEST_ISSUER: &str = "http://internal-auth.test";
 pub const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";
 
 /// A running service, its STS double and its key folder; all go away when dropped.
@@ -45,7 +47,7 @@ pub fn config_text(sts_endpoint: &str, keys: &std::path::Path, extra: &str) -> S
     format!(
         r#"
 listen = "127.0.0.1:0"
-issuer = "http://internal-auth.test"
+issuer = "{TEST_ISSUER}"
 server_id = "{SERVER_ID}"
 audience = "{AUDIENCE}"
 
@@ -81,17 +83,21 @@ pub async fn spawn_app_with(extra: &str, clock: Arc<dyn Clock>) -> TestApp {
     let sts = MockServer::start().await;
     let keys = tempfile::tempdir().expect("temp dir");
     let (kid, _) = folder::generate(keys.path(), clock.unix_seconds()).expect("keygen");
-    let text = config_text(&sts.uri(), keys.path(), extra);
+    // Bound first, so the issuer is the address the service answers on and its JWKS is
+    // where a verifier looks for it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let base_url = format!("http://{}", listener.local_addr().expect("local address"));
+    let text = config_text(&sts.uri(), keys.path(), extra).replace(TEST_ISSUER, &base_url);
     let settings = Settings::from_toml(&text, "test", Vec::new()).expect("valid test config");
     let overrides = Overrides {
         clock,
         workers: Some(1),
+        listener: Some(listener),
         ..Overrides::default()
     };
     let application = Application::build(&settings, overrides)
         .await
         .expect("service starts");
-    let base_url = format!("http://{}", application.address());
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
     TestApp {

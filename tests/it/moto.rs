@@ -283,7 +283,7 @@ async fn service_against(
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let text = config_text(&moto.endpoint, keys, &extra)
         .replace("timeout_ms = 500", "timeout_ms = 5000")
-        .replace("http://internal-auth.test", &base_url);
+        .replace(TEST_ISSUER, &base_url);
     let settings = Settings::from_toml(&text, "test", Vec::new()).unwrap();
     let overrides = Overrides {
         clock: Arc::new(SystemClock),

@@ -124,7 +124,7 @@ async fn a_valid_request_mints_a_token_that_verifies_against_the_served_jwks() {
     assert_eq!(header["alg"], "RS256");
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["kid"], app.kid.as_str());
-    assert_eq!(claims["iss"], "http://internal-auth.test");
+    assert_eq!(claims["iss"], app.base_url.as_str());
     assert_eq!(claims["sub"], "billing");
     assert_eq!(claims["client_id"], "billing");
     assert_eq!(claims["aud"], AUDIENCE);
@@ -456,10 +456,10 @@ async fn discovery_health_readiness_and_metrics_answer() {
         .json()
         .await
         .unwrap();
-    assert_eq!(discovery["issuer"], "http://internal-auth.test");
+    assert_eq!(discovery["issuer"], app.base_url.as_str());
     assert_eq!(
         discovery["jwks_uri"],
-        "http://internal-auth.test/.well-known/jwks.json"
+        format!("{}/.well-known/jwks.json", app.base_url)
     );
     for route in ["/healthz", "/readyz"] {
         let response = app

@@ -6,6 +6,7 @@
 
 mod cache;
 mod cli;
+mod end_to_end;
 mod refusals;
 
 use std::io::{BufRead as _, BufReader, Write as _};
