@@ -49,7 +49,7 @@ async fn decide(
 ) -> Result<HttpResponse, TokenError> {
     require_json(request)?;
     let body = read_envelope(request, payload).await?;
-    let unverified: TokenRequest = serde_json::from_slice(&body).map_err(envelope_error)?;
+    let unverified: TokenRequest = serde_json::from_slice(&body).map_err(|error| envelope_error(&error))?;
 
     if let Some(org_id) = &unverified.org_id {
         check_org_id_shape(org_id)?;
@@ -184,7 +184,7 @@ async fn read_envelope(
 
 /// Describes a JSON error by kind and position only: serde's own message can quote the
 /// caller's values, and those may be credentials.
-fn envelope_error(error: serde_json::Error) -> TokenError {
+fn envelope_error(error: &serde_json::Error) -> TokenError {
     use serde_json::error::Category;
     let what = match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => "is not valid JSON",

@@ -122,7 +122,7 @@ impl StsClient {
             outbound = outbound.header(*name, value.as_str());
         }
 
-        let mut response = outbound.send().await.map_err(classify_transport_error)?;
+        let mut response = outbound.send().await.map_err(|error| classify_transport_error(&error))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -134,7 +134,7 @@ impl StsClient {
         if status != 200 {
             return Err(match answer::classify_rejection(status, &body) {
                 StsRejection::Authentication => StsError::Rejected {
-                    sts_code: answer::error_code(&body).map(|code| code.to_string()),
+                    sts_code: answer::error_code(&body),
                 },
                 StsRejection::Throttled => StsError::Throttled,
                 StsRejection::Unavailable => StsError::Unavailable {
@@ -153,7 +153,7 @@ impl StsClient {
     }
 }
 
-fn classify_transport_error(error: reqwest::Error) -> StsError {
+fn classify_transport_error(error: &reqwest::Error) -> StsError {
     if error.is_timeout() {
         StsError::Timeout
     } else {
@@ -175,7 +175,7 @@ async fn read_bounded(response: &mut reqwest::Response) -> Result<Vec<u8>, StsEr
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(1024);
-    while let Some(chunk) = response.chunk().await.map_err(classify_transport_error)? {
+    while let Some(chunk) = response.chunk().await.map_err(|error| classify_transport_error(&error))? {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(too_large());
         }
