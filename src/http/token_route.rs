@@ -49,7 +49,8 @@ async fn decide(
 ) -> Result<HttpResponse, TokenError> {
     require_json(request)?;
     let body = read_envelope(request, payload).await?;
-    let unverified: TokenRequest = serde_json::from_slice(&body).map_err(|error| envelope_error(&error))?;
+    let unverified: TokenRequest =
+        serde_json::from_slice(&body).map_err(|error| envelope_error(&error))?;
 
     if let Some(org_id) = &unverified.org_id {
         check_org_id_shape(org_id)?;

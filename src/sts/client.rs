@@ -122,7 +122,10 @@ impl StsClient {
             outbound = outbound.header(*name, value.as_str());
         }
 
-        let mut response = outbound.send().await.map_err(|error| classify_transport_error(&error))?;
+        let mut response = outbound
+            .send()
+            .await
+            .map_err(|error| classify_transport_error(&error))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -175,7 +178,11 @@ async fn read_bounded(response: &mut reqwest::Response) -> Result<Vec<u8>, StsEr
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(1024);
-    while let Some(chunk) = response.chunk().await.map_err(|error| classify_transport_error(&error))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| classify_transport_error(&error))?
+    {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(too_large());
         }
