@@ -338,19 +338,133 @@ async fn an_org_id_outside_the_mapping_is_forbidden() {
     assert_refused(app.mint(envelope).await, 403, "org_id_not_allowed").await;
 }
 
+/// Changes one part of a good envelope.
+type Breakage = fn(&mut Value);
+
+fn set_header(envelope: &mut Value, name: &str, value: &str) {
+    envelope["sts_request"]["headers"][name] = json!(value);
+}
+
 #[tokio::test]
-async fn a_bad_forwarded_request_never_reaches_sts() {
+async fn a_request_breaking_any_rule_gets_its_code_and_never_reaches_sts() {
+    let cases: &[(&str, Breakage, u16, &str)] = &[
+        (
+            "rule 1: GET",
+            |e| e["sts_request"]["method"] = json!("GET"),
+            400,
+            "method_not_post",
+        ),
+        (
+            "rule 2: plain http",
+            |e| e["sts_request"]["url"] = json!(format!("http://{STS_HOST}/")),
+            400,
+            "malformed_url",
+        ),
+        (
+            "rule 2: a query",
+            |e| e["sts_request"]["url"] = json!(format!("https://{STS_HOST}/?Action=AssumeRole")),
+            400,
+            "malformed_url",
+        ),
+        (
+            "rule 2: a port",
+            |e| e["sts_request"]["url"] = json!(format!("https://{STS_HOST}:443/")),
+            400,
+            "malformed_url",
+        ),
+        (
+            "rule 3: metadata endpoint",
+            |e| e["sts_request"]["url"] = json!("https://169.254.169.254/"),
+            400,
+            "malformed_url",
+        ),
+        (
+            "rule 3: look-alike host",
+            |e| e["sts_request"]["url"] = json!(format!("https://{STS_HOST}.evil.example/")),
+            400,
+            "host_not_allowed",
+        ),
+        (
+            "rule 4: Host header elsewhere",
+            |e| set_header(e, "Host", "sts.us-east-1.amazonaws.com"),
+            400,
+            "host_header_mismatch",
+        ),
+        (
+            "rule 5: another action",
+            |e| e["sts_request"]["body"] = json!("Action=AssumeRole&Version=2011-06-15"),
+            400,
+            "body_not_get_caller_identity",
+        ),
+        (
+            "rule 5: a duplicate action",
+            |e| e["sts_request"]["body"] = json!(format!("{BODY}&Action=GetSessionToken")),
+            400,
+            "body_not_get_caller_identity",
+        ),
+        (
+            "rule 6: a header not allowed",
+            |e| {
+                set_header(
+                    e,
+                    "X-Amz-Target",
+                    "AWSSecurityTokenServiceV20110615.AssumeRole",
+                )
+            },
+            400,
+            "header_not_allowed",
+        ),
+        (
+            "rule 6: a header twice",
+            |e| set_header(e, "X-AMZ-DATE", "20261203T101500Z"),
+            400,
+            "duplicate_header",
+        ),
+        (
+            "rule 6: CR LF in a value",
+            |e| set_header(e, "Accept", "text/xml\r\nX-Evil: 1"),
+            400,
+            "invalid_header_value",
+        ),
+        (
+            "rule 6: JSON protocol",
+            |e| set_header(e, "Content-Type", "application/x-amz-json-1.1"),
+            400,
+            "invalid_content_type",
+        ),
+        (
+            "rule 7: no Authorization",
+            |e| {
+                e["sts_request"]["headers"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("authorization");
+            },
+            400,
+            "missing_authorization",
+        ),
+        (
+            "rule 8: another deployment",
+            |e| set_header(e, "X-Internal-Auth-Server-Id", "staging.internal-auth"),
+            401,
+            "server_id_mismatch",
+        ),
+    ];
+
     let app = spawn_app().await;
     sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
-
-    let mut lookalike = envelope();
-    lookalike["sts_request"]["url"] = json!(format!("https://{STS_HOST}.evil.example/"));
-    assert_eq!(app.mint(lookalike).await.status(), 400);
+    for (name, breakage, status, code) in cases {
+        let mut broken = envelope();
+        breakage(&mut broken);
+        let response = app.mint(broken).await;
+        assert_eq!(response.status().as_u16(), *status, "{name}");
+        assert_refused(response, *status, code).await;
+    }
 
     let other_server = json!({
         "sts_request": signed_request(&test_credentials(), "someone-else", SystemTime::now())
     });
-    assert_eq!(app.mint(other_server).await.status(), 401);
+    assert_refused(app.mint(other_server).await, 401, "server_id_mismatch").await;
 
     let stale = json!({
         "sts_request": signed_request(
@@ -359,9 +473,18 @@ async fn a_bad_forwarded_request_never_reaches_sts() {
             SystemTime::now() - Duration::from_secs(20 * 60),
         )
     });
-    assert_eq!(app.mint(stale).await.status(), 401);
+    assert_refused(app.mint(stale).await, 401, "stale_signature").await;
 
-    assert_eq!(app.sts_calls().await, 0);
+    let ahead = json!({
+        "sts_request": signed_request(
+            &test_credentials(),
+            SERVER_ID,
+            SystemTime::now() + Duration::from_secs(10 * 60),
+        )
+    });
+    assert_refused(app.mint(ahead).await, 401, "signature_from_the_future").await;
+
+    assert_eq!(app.sts_calls().await, 0, "no broken request may reach STS");
 }
 
 #[tokio::test]
