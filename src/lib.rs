@@ -25,6 +25,8 @@ pub mod secret;
 pub mod wire;
 
 #[cfg(feature = "server")]
+pub mod amz_date;
+#[cfg(feature = "server")]
 pub mod app;
 #[cfg(feature = "server")]
 pub mod config;

@@ -15,7 +15,6 @@
 //! - [`answers`]: STS's XML documents.
 //! - [`standin`]: the HTTP server.
 
-pub mod amz_date;
 pub mod answers;
 pub mod credentials;
 pub mod sigv4;

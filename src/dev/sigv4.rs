@@ -12,7 +12,7 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use super::amz_date::AmzDate;
+use crate::amz_date::AmzDate;
 use crate::secret::Secret;
 
 /// The only algorithm SigV4 header authentication names.

@@ -6,10 +6,10 @@ use std::time::{Duration, SystemTime};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use super::amz_date::AmzDate;
 use super::answers::StsErrorCode::{self, *};
 use super::standin::{answer, check_get_caller_identity};
 use super::*;
+use crate::amz_date::AmzDate;
 use crate::secret::Secret;
 
 const BODY: &str = "Action=GetCallerIdentity&Version=2011-06-15";

@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 
-use super::amz_date::AmzDate;
 use super::answers::{StsError, StsErrorCode};
 use super::credentials::DevCredentials;
 use super::sigv4::{self, Authorization, SignedParts};
+use crate::amz_date::AmzDate;
 use crate::partition::Partition;
 
 /// How far `X-Amz-Date` may be from the stand-in's clock, either way, as at STS.

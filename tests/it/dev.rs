@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
+use internal_auth::amz_date::AmzDate;
 use internal_auth::clock::ManualClock;
-use internal_auth::dev::amz_date::AmzDate;
 use internal_auth::dev::{
     CREDENTIALS_FILE_NAME, DEV_SERVER_ID, DEV_STS_HOST, DEV_STS_REGION, DevCredentials, DevError,
     StsStandIn,
