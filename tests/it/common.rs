@@ -154,18 +154,56 @@ pub fn signed_request_to(
     host: &str,
     region: &str,
 ) -> StsRequest {
-    let url = format!("https://{host}/");
     let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    let headers = [
-        ("host", host),
-        ("content-type", content_type),
-        ("x-internal-auth-server-id", server_id),
+    let mut headers = vec![
+        ("Content-Type".to_string(), content_type.to_string()),
+        (
+            "X-Internal-Auth-Server-Id".to_string(),
+            server_id.to_string(),
+        ),
     ];
+    headers.extend(sign_v4(
+        credentials,
+        "sts",
+        region,
+        host,
+        &headers,
+        BODY,
+        when,
+    ));
+    StsRequest {
+        method: "POST".to_string(),
+        url: format!("https://{host}/"),
+        headers: HeaderList(headers),
+        body: BODY.to_string(),
+    }
+}
+
+/// The headers SigV4 adds (`authorization`, `x-amz-date`, `x-amz-security-token`) to
+/// `POST https://{host}/` carrying `headers` and `body`, signed with `credentials` for
+/// `service` in `region` at `when`. `host` is signed too.
+pub fn sign_v4(
+    credentials: &Credentials,
+    service: &str,
+    region: &str,
+    host: &str,
+    headers: &[(String, String)],
+    body: &str,
+    when: SystemTime,
+) -> Vec<(String, String)> {
+    let url = format!("https://{host}/");
+    let signed: Vec<(&str, &str)> = std::iter::once(("host", host))
+        .chain(
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
+        .collect();
     let identity = credentials.clone().into();
     let params = SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("sts")
+        .name(service)
         .time(when)
         .settings(SigningSettings::default())
         .build()
@@ -174,28 +212,15 @@ pub fn signed_request_to(
     let signable = SignableRequest::new(
         "POST",
         &url,
-        headers.iter().copied(),
-        SignableBody::Bytes(BODY.as_bytes()),
+        signed.into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
     )
     .expect("signable");
     let (instructions, _) = sign(signable, &params).expect("signs").into_parts();
-
-    let mut list = vec![
-        ("Content-Type".to_string(), content_type.to_string()),
-        (
-            "X-Internal-Auth-Server-Id".to_string(),
-            server_id.to_string(),
-        ),
-    ];
-    for (name, value) in instructions.headers() {
-        list.push((name.to_string(), value.to_string()));
-    }
-    StsRequest {
-        method: "POST".to_string(),
-        url,
-        headers: HeaderList(list),
-        body: BODY.to_string(),
-    }
+    instructions
+        .headers()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
 }
 
 /// STS's answer for an assumed role.

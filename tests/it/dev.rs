@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use internal_auth::amz_date::AmzDate;
 use internal_auth::clock::ManualClock;
 use internal_auth::dev::{
@@ -22,7 +20,6 @@ fn signed_at() -> SystemTime {
 /// The headers of `POST https://sts.us-east-1.amazonaws.com/` signed as the client signs it.
 fn signed_headers(credentials: &DevCredentials, body: &str) -> Vec<(String, String)> {
     let mut headers = vec![
-        ("host".to_owned(), DEV_STS_HOST.to_owned()),
         (
             "content-type".to_owned(),
             "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
@@ -32,31 +29,17 @@ fn signed_headers(credentials: &DevCredentials, body: &str) -> Vec<(String, Stri
             DEV_SERVER_ID.to_owned(),
         ),
     ];
-    let identity = credentials.to_aws_credentials().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(DEV_STS_REGION)
-        .name("sts")
-        .time(signed_at())
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        format!("https://{DEV_STS_HOST}/"),
-        headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-        SignableBody::Bytes(body.as_bytes()),
-    )
-    .unwrap();
-    let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();
-    headers.extend(
-        instructions
-            .headers()
-            .map(|(name, value)| (name.to_owned(), value.to_owned())),
+    let signature = crate::common::sign_v4(
+        &credentials.to_aws_credentials(),
+        "sts",
+        DEV_STS_REGION,
+        DEV_STS_HOST,
+        &headers,
+        body,
+        signed_at(),
     );
+    headers.insert(0, ("host".to_owned(), DEV_STS_HOST.to_owned()));
+    headers.extend(signature);
     headers
 }
 

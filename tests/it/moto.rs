@@ -10,8 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4::SigningParams;
 use internal_auth::app::{Application, Overrides};
 use internal_auth::clock::SystemClock;
 use internal_auth::config::Settings;
@@ -88,33 +86,23 @@ impl Moto {
             .map(|(name, value)| format!("{name}={}", form_encode(value)))
             .collect::<Vec<_>>()
             .join("&");
-        let url = format!("{}/", self.endpoint);
         let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        let headers = [("host", self.host.as_str()), ("content-type", content_type)];
-        let identity = credentials.clone().into();
-        let params = SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name(service)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            &url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let headers = [("content-type".to_string(), content_type.to_string())];
+        let signature = sign_v4(
+            credentials,
+            service,
+            "us-east-1",
+            &self.host,
+            &headers,
+            &body,
+            SystemTime::now(),
+        );
         let mut request = self
             .http
-            .post(&url)
+            .post(format!("{}/", self.endpoint))
             .header("content-type", content_type)
             .body(body);
-        for (name, value) in instructions.headers() {
+        for (name, value) in signature {
             request = request.header(name, value);
         }
         let response = request.send().await.expect("moto answers");
