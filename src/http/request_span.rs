@@ -30,6 +30,10 @@ pub async fn in_request_span(
         id = %format_args!("{id:016x}"),
         method = %request.method(),
         path = %request.path(),
+        // Filled in by the token route once known, so that a refusal's log line names who
+        // was refused.
+        access_key = tracing::field::Empty,
+        caller = tracing::field::Empty,
     );
     let mut response = next.call(request).instrument(span.clone()).await?;
     span.in_scope(|| {

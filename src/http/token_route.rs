@@ -63,6 +63,8 @@ async fn decide(
     // Rules 1 to 9: nothing leaves the service unless every one holds.
     let now = state.clock.now();
     let checked = forwarded::check(&unverified.sts_request, &state.request_policy, now)?;
+    // An access key id names a key, it is not a secret; it finds the caller in CloudTrail.
+    tracing::Span::current().record("access_key", checked.access_key_id.as_str());
 
     // Rule 10: a signature is accepted once while it could still be fresh.
     let first_use = state
@@ -81,6 +83,7 @@ async fn decide(
     let identity = match identity {
         Ok(identity) => {
             state.metrics.sts_call("ok", took);
+            tracing::Span::current().record("caller", identity.arn.as_str());
             identity
         }
         Err(error) => {
@@ -127,7 +130,6 @@ async fn decide(
         target: "audit",
         decision = "issued",
         service = %service.name,
-        caller = %identity.arn,
         jti = %jti,
         org_id = org_id.unwrap_or(""),
         lifetime,
