@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
+use crate::keys::folder;
 use crate::secret::Secret;
 
 /// The file in the keys folder that holds the development credentials. Its name does not end
@@ -97,7 +98,7 @@ impl DevCredentials {
             loaded => return loaded.map(|credentials| (credentials, false)),
         }
 
-        create_owner_only_dir(dir).map_err(|source| DevError::Io {
+        folder::create_owner_only_dir(dir).map_err(|source| DevError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
@@ -217,29 +218,10 @@ fn write_new(path: &Path, credentials: &DevCredentials) -> io::Result<()> {
     };
     let json = serde_json::to_string_pretty(&stored).map_err(io::Error::other)?;
 
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = folder::create_owner_only(path)?;
     file.write_all(json.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()
-}
-
-/// Creates `dir` and its missing parents; new folders are the owner's alone.
-fn create_owner_only_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 #[cfg(unix)]

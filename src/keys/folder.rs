@@ -170,12 +170,24 @@ pub fn generate(dir: &Path, now_unix: u64) -> Result<(String, PathBuf), KeygenEr
         path: path.clone(),
         source,
     };
-    fs::create_dir_all(dir).map_err(write_error)?;
+    create_owner_only_dir(dir).map_err(write_error)?;
     let mut file = create_owner_only(&path).map_err(write_error)?;
     file.write_all(pem::encode_pkcs8(der.as_ref()).as_bytes())
         .map_err(write_error)?;
     file.sync_all().map_err(write_error)?;
     Ok((kid, path))
+}
+
+/// Creates `dir` and its missing parents; new folders are the owner's alone.
+pub fn create_owner_only_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Creates a new file readable by its owner only; never overwrites one.
