@@ -46,8 +46,12 @@ pub enum Command {
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     init_logging(&cli.command);
+    one_line_panics();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -70,6 +74,42 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => report(error.as_ref()),
     }
+}
+
+/// Help and version go out as clap writes them; a wrong command line is one line on stderr
+/// and exit code 2, with a pointer to `--help` instead of the whole usage text.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+        }
+        _ => {
+            // clap's message runs until the first blank line; the usage text follows it.
+            let rendered = error.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .take_while(|line| !line.is_empty())
+                .collect();
+            eprintln!("{} (see internal-auth --help)", message.join(" "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A panic is a bug; it is reported as one line naming where it happened, not a backtrace.
+fn one_line_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|location| format!(" at {}:{}", location.file(), location.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{location}; please report it");
+    }));
 }
 
 /// Logs go to stderr so that `token` and `verify` keep stdout for their answer. `RUST_LOG`
