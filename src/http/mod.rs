@@ -6,7 +6,8 @@ pub mod request_span;
 pub mod token_route;
 pub mod well_known;
 
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 
 /// Every route the service serves, as `(method, path)`. `docs/openapi.yaml` must describe
 /// each one; a test holds the two together.
@@ -19,16 +20,63 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
 ];
 
-/// Registers every route of [`ROUTES`].
+/// Registers every route of [`ROUTES`]. Another method on a known path is 405, an unknown
+/// path 404, both as JSON errors like every other refusal.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/v1/token", web::post().to(token_route::issue_token))
-        .route("/.well-known/jwks.json", web::get().to(well_known::jwks))
-        .route(
-            "/.well-known/openid-configuration",
-            web::get().to(well_known::discovery),
+        .service(resource("/v1/token").route(web::post().to(token_route::issue_token)))
+        .service(resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
+        .service(
+            resource("/.well-known/openid-configuration")
+                .route(web::get().to(well_known::discovery)),
         )
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics));
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .default_service(web::to(not_found));
+}
+
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn not_found() -> HttpResponse {
+    json_error(StatusCode::NOT_FOUND, "not_found", "there is no such route")
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(crate::wire::ErrorResponse {
+        error: code.to_string(),
+        message: message.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, test};
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn unknown_paths_and_wrong_methods_get_json_errors() {
+        let app = test::init_service(App::new().configure(routes)).await;
+
+        let request = test::TestRequest::get().uri("/nope").to_request();
+        let response = test::call_service(&app, request).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+        let request = test::TestRequest::get().uri("/v1/token").to_request();
+        let response = test::call_service(&app, request).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(body["error"], "method_not_allowed");
+    }
 }
