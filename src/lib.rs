@@ -20,6 +20,7 @@
 //! real services before.
 
 pub mod clock;
+pub mod error_chain;
 pub mod partition;
 pub mod secret;
 pub mod wire;

@@ -136,13 +136,6 @@ fn init_logging(command: &Command) {
 
 /// Prints an error and its causes as one line, `error: what failed: why`.
 fn report(error: &(dyn Error + 'static)) -> ExitCode {
-    let mut line = format!("error: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    eprintln!("{line}");
+    eprintln!("error: {}", crate::error_chain::ErrorChain(error));
     ExitCode::FAILURE
 }

@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::TokenError;
 use crate::app::AppState;
+use crate::error_chain::ErrorChain;
 use crate::forwarded;
 use crate::replay::Use;
 use crate::token::{self, Claims};
@@ -33,7 +34,7 @@ pub async fn issue_token(
                 target: "audit",
                 decision = "refused",
                 reason = error.code(),
-                cause = %CauseChain(error),
+                cause = %ErrorChain(error),
                 sts_detail = error.sts_detail().unwrap_or(""),
                 "token refused"
             );
@@ -208,19 +209,4 @@ fn check_org_id_shape(org_id: &str) -> Result<(), TokenError> {
         return Err(TokenError::InvalidOrgId);
     }
     Ok(())
-}
-
-/// Displays an error and its sources as `a: b: c`, for the log.
-struct CauseChain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for CauseChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
-    }
 }
