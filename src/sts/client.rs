@@ -91,9 +91,10 @@ impl StsClient {
     /// A client that sends to `endpoint` when given, else to each request's signed host,
     /// and gives STS `timeout` for its whole answer.
     pub fn new(endpoint: Option<&str>, timeout: Duration) -> Result<Self, StsClientError> {
+        // The whole exchange is bounded by `timeout` in `get_caller_identity`; a second,
+        // per-request timer inside the client would only duplicate that bound.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
             .connect_timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .http1_only()
