@@ -20,7 +20,7 @@ use crate::keys::{KeyFolderError, KeyRing, KeySet};
 use crate::metrics::Metrics;
 use crate::partition::Partition;
 use crate::replay::{InMemoryReplayCache, ReplayCache};
-use crate::sts::StsClient;
+use crate::sts::{StsClient, StsClientError};
 use crate::token::LifetimePolicy;
 
 /// How many fresh signatures the in-memory replay cache holds: about 15 minutes of
@@ -69,9 +69,9 @@ pub enum StartError {
     /// The signing key could not sign its start-up test.
     #[error("the signing key could not sign a test message")]
     SigningSelfTest,
-    /// The HTTP client for STS could not be built.
-    #[error("cannot set up the HTTP client for STS")]
-    StsClient(#[source] reqwest::Error),
+    /// The HTTP client for STS could not be built, or `sts.endpoint` is not a URL.
+    #[error(transparent)]
+    StsClient(#[from] StsClientError),
     /// The listening socket could not be bound.
     #[error("cannot listen on {address}")]
     Bind {
@@ -188,8 +188,7 @@ async fn build_state(
     let sts = StsClient::new(
         settings.sts.endpoint.as_deref(),
         Duration::from_millis(settings.sts.timeout_ms),
-    )
-    .map_err(StartError::StsClient)?;
+    )?;
 
     Ok(AppState {
         issuer: settings.issuer.clone(),

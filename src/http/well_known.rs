@@ -1,7 +1,9 @@
 //! `/.well-known/jwks.json` and `/.well-known/openid-configuration`: both served from bytes
 //! prepared at start-up. Nothing is logged beyond the request span.
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderName, HeaderValue, IF_NONE_MATCH,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
@@ -26,7 +28,7 @@ pub async fn jwks(state: web::Data<AppState>, request: HttpRequest) -> HttpRespo
             .finish();
     }
     HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header(json_content_type())
         .insert_header(cache_control)
         .insert_header((ETAG, keys.jwks_etag()))
         .body(keys.jwks_body().clone())
@@ -35,7 +37,7 @@ pub async fn jwks(state: web::Data<AppState>, request: HttpRequest) -> HttpRespo
 /// Handles `GET /.well-known/openid-configuration`.
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header(json_content_type())
         .insert_header(jwks_cache_control())
         .body(state.discovery_body.clone())
 }
@@ -43,8 +45,15 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
 /// `Cache-Control` for both documents; a test holds it to [`JWKS_MAX_AGE_SECONDS`].
 const CACHE_CONTROL_VALUE: &str = "public, max-age=300";
 
-fn jwks_cache_control() -> (actix_web::http::header::HeaderName, &'static str) {
-    (CACHE_CONTROL, CACHE_CONTROL_VALUE)
+// The constant headers are static values: a `&str` would be checked and copied into a new
+// allocation on every request, and the JWKS is the most requested document.
+
+fn jwks_cache_control() -> (HeaderName, HeaderValue) {
+    (CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE))
+}
+
+fn json_content_type() -> (HeaderName, HeaderValue) {
+    (CONTENT_TYPE, HeaderValue::from_static("application/json"))
 }
 
 /// The discovery document for `issuer`: what a verifier needs to find our keys.

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HOST, HeaderValue};
 
 use super::answer::{self, CallerIdentity, StsRejection};
@@ -14,6 +15,17 @@ use crate::forwarded::CheckedRequest;
 
 /// The most of STS's answer that is read; a `GetCallerIdentity` result is under 1 KiB.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
+
+/// Why the STS client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum StsClientError {
+    /// The HTTP client could not be built.
+    #[error("cannot set up the HTTP client for STS")]
+    Http(#[source] reqwest::Error),
+    /// `sts.endpoint` is not a URL.
+    #[error("sts.endpoint is not a usable URL ({0})")]
+    Endpoint(String),
+}
 
 /// Why STS did not vouch for the caller.
 #[derive(Debug, thiserror::Error)]
@@ -61,14 +73,15 @@ impl StsError {
 #[derive(Clone)]
 pub struct StsClient {
     http: reqwest::Client,
-    endpoint: Option<String>,
+    /// `sts.endpoint`, parsed once: every request goes to the same URL.
+    endpoint: Option<Url>,
     timeout: Duration,
 }
 
 impl std::fmt::Debug for StsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StsClient")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_ref().map(Url::as_str))
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -77,18 +90,27 @@ impl std::fmt::Debug for StsClient {
 impl StsClient {
     /// A client that sends to `endpoint` when given, else to each request's signed host,
     /// and gives STS `timeout` for its whole answer.
-    pub fn new(endpoint: Option<&str>, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(endpoint: Option<&str>, timeout: Duration) -> Result<Self, StsClientError> {
+        // The whole exchange is bounded by `timeout` in `get_caller_identity`; a second,
+        // per-request timer inside the client would only duplicate that bound.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
             .connect_timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .http1_only()
             .no_proxy()
-            .build()?;
+            .build()
+            .map_err(StsClientError::Http)?;
+        let endpoint = match endpoint {
+            Some(endpoint) => Some(
+                Url::parse(&format!("{}/", endpoint.trim_end_matches('/')))
+                    .map_err(|error| StsClientError::Endpoint(error.to_string()))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             http,
-            endpoint: endpoint.map(|endpoint| endpoint.trim_end_matches('/').to_string()),
+            endpoint,
             timeout,
         })
     }
@@ -106,8 +128,12 @@ impl StsClient {
 
     async fn exchange(&self, request: &CheckedRequest) -> Result<CallerIdentity, StsError> {
         let url = match &self.endpoint {
-            Some(endpoint) => format!("{endpoint}/"),
-            None => format!("https://{}/", request.host),
+            Some(endpoint) => endpoint.clone(),
+            None => Url::parse(&format!("https://{}/", request.host)).map_err(|_| {
+                StsError::BadAnswer {
+                    reason: "the checked host does not make a URL".into(),
+                }
+            })?,
         };
         let host = HeaderValue::from_str(&request.host).map_err(|_| StsError::BadAnswer {
             reason: "the checked host is not a header value".into(),

@@ -5,4 +5,4 @@ pub mod answer;
 pub mod client;
 
 pub use answer::CallerIdentity;
-pub use client::{StsClient, StsError};
+pub use client::{StsClient, StsClientError, StsError};
