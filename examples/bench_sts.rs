@@ -117,6 +117,10 @@ async fn serve(options: Options) -> std::io::Result<()> {
     .workers(options.workers)
     // The service may keep up to one connection per request in flight.
     .backlog(4096)
+    // Longer than the service's idle-connection timeout (60 s), as a server's should be:
+    // with actix's default of 5 s, an idle connection can be closed just as the service
+    // sends a request on it, and the request fails with "error sending request".
+    .keep_alive(Duration::from_secs(75))
     .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))?;
 
     let address = server
