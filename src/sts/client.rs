@@ -96,6 +96,8 @@ impl StsClient {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout)
+            // Known limitation: a pooled connection that STS closes just as it is reused
+            // fails the request (503, the caller retries); a send is not retried here.
             .pool_idle_timeout(Duration::from_secs(60))
             .http1_only()
             .no_proxy()
