@@ -66,6 +66,22 @@ mod tests {
     use super::*;
 
     #[actix_web::test]
+    async fn every_listed_route_is_served() {
+        let app = test::init_service(App::new().configure(routes)).await;
+        for (method, path) in ROUTES {
+            let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+            let request = test::TestRequest::default()
+                .method(method)
+                .uri(path)
+                .to_request();
+            let status = test::call_service(&app, request).await.status();
+            // Without the service's state a handler may fail, but the route must exist.
+            assert_ne!(status, StatusCode::NOT_FOUND, "{path}");
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        }
+    }
+
+    #[actix_web::test]
     async fn unknown_paths_and_wrong_methods_get_json_errors() {
         let app = test::init_service(App::new().configure(routes)).await;
 

@@ -121,6 +121,18 @@ impl TestApp {
             .expect("service answers")
     }
 
+    /// `GET path`, read as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("service answers")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     /// How many requests reached the STS double.
     pub async fn sts_calls(&self) -> usize {
         self.sts

@@ -34,15 +34,7 @@ fn envelope() -> Value {
 
 /// Verifies `token` against the service's JWKS and returns its header and claims.
 async fn verify_against_jwks(app: &TestApp, token: &str) -> (Value, Value) {
-    let jwks: Value = app
-        .http
-        .get(format!("{}/.well-known/jwks.json", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = app.get_json("/.well-known/jwks.json").await;
     let (signing_input, signature) = token.rsplit_once('.').unwrap();
     let (header_b64, claims_b64) = signing_input.split_once('.').unwrap();
     let header: Value =
@@ -570,15 +562,7 @@ async fn discovery_health_readiness_and_metrics_answer() {
     sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     assert_eq!(app.mint(envelope()).await.status(), 200);
 
-    let discovery: Value = app
-        .http
-        .get(format!("{}/.well-known/openid-configuration", app.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(discovery["issuer"], app.base_url.as_str());
     assert_eq!(
         discovery["jwks_uri"],
