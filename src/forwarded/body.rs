@@ -12,20 +12,21 @@ const GET_CALLER_IDENTITY_BODIES: [&str; 2] = [
     "Version=2011-06-15&Action=GetCallerIdentity",
 ];
 
-/// Rule 5: the body is one of the two exact `GetCallerIdentity` forms.
+/// Rule 5: the body is one of the two exact `GetCallerIdentity` forms; returns this
+/// service's own copy of it, so the caller's bytes are never the ones forwarded.
 ///
 /// Defends against calling another STS action whose answer reflects attacker text (the
 /// Vault CVE-2020-16250 attack) and against duplicate or extra parameters that STS and this
 /// service might read differently (the aws-iam-authenticator CVE-2022-2385 attack). Exact
 /// comparison means there is no form parsing to disagree about.
-pub(super) fn check_body(unverified_body: &str) -> Result<(), RequestError> {
+pub(super) fn check_body(unverified_body: &str) -> Result<&'static str, RequestError> {
     if unverified_body.len() > MAX_BODY_LEN {
         return Err(RequestError::BodyTooLarge);
     }
-    if !GET_CALLER_IDENTITY_BODIES.contains(&unverified_body) {
-        return Err(RequestError::BodyNotGetCallerIdentity);
-    }
-    Ok(())
+    GET_CALLER_IDENTITY_BODIES
+        .into_iter()
+        .find(|body| *body == unverified_body)
+        .ok_or(RequestError::BodyNotGetCallerIdentity)
 }
 
 #[cfg(test)]
@@ -37,7 +38,7 @@ mod tests {
     #[test]
     fn both_spellings_of_get_caller_identity_are_accepted() {
         for body in GET_CALLER_IDENTITY_BODIES {
-            assert_eq!(check_body(body), Ok(()));
+            assert_eq!(check_body(body), Ok(body));
         }
     }
 

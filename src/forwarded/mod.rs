@@ -68,8 +68,9 @@ pub struct CheckedRequest {
     /// `X-Amz-Content-Sha256`, `X-Internal-Auth-Server-Id`, `Accept`), values exactly as
     /// given. Never `Host`: the STS client sets it to [`CheckedRequest::host`].
     pub headers: Vec<(&'static str, String)>,
-    /// The body exactly as signed, one of the two `GetCallerIdentity` forms.
-    pub body: String,
+    /// The body exactly as signed, one of the two `GetCallerIdentity` forms (this
+    /// service's constant, equal to what the caller sent).
+    pub body: &'static str,
     /// The access key id from the credential scope, for logs (it is not a secret).
     pub access_key_id: String,
     /// The decoded SigV4 signature: the replay cache's key.
@@ -134,7 +135,7 @@ pub fn check(
     let host = url::check_url(&unverified.url).map_err(RequestError::MalformedUrl)?;
     let region = url::check_host_allowed(host, &policy.partitions)?;
     headers::check_host_header(&unverified.headers, host)?;
-    body::check_body(&unverified.body)?;
+    let body = body::check_body(&unverified.body)?;
     let headers = headers::check_headers(&unverified.headers, &unverified.body)?;
     let authorization = authorization::check_authorization(&headers, region)?;
     server_id::check_server_id(&headers, &authorization, &policy.server_id)?;
@@ -147,7 +148,7 @@ pub fn check(
             .forwardable()
             .map(|(name, value)| (name, value.to_owned()))
             .collect(),
-        body: unverified.body.clone(),
+        body,
         access_key_id: authorization.access_key_id.to_owned(),
         signature: authorization.signature,
         signed_at,

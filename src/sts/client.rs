@@ -141,11 +141,7 @@ impl StsClient {
             reason: "the checked host is not a header value".into(),
         })?;
 
-        let mut outbound = self
-            .http
-            .post(url)
-            .header(HOST, host)
-            .body(request.body.clone());
+        let mut outbound = self.http.post(url).header(HOST, host).body(request.body);
         for (name, value) in &request.headers {
             outbound = outbound.header(*name, value.as_str());
         }
