@@ -37,10 +37,9 @@ pub struct AppState {
     pub issuer: String,
     /// The `aud` claim.
     pub audience: String,
-    /// What a forwarded request must satisfy (rules 1 to 9).
+    /// What a forwarded request must satisfy (rules 1 to 9); its partitions also bound the
+    /// caller's ARN (rule 15).
     pub request_policy: RequestPolicy,
-    /// Accepted partitions, for the caller's ARN.
-    pub partitions: Vec<Partition>,
     /// Token lifetimes.
     pub lifetime: LifetimePolicy,
     /// The configured services, indexed by role.
@@ -199,9 +198,8 @@ async fn build_state(
         audience: settings.audience.clone(),
         request_policy: RequestPolicy {
             server_id: settings.server_id.clone(),
-            partitions: partitions.clone(),
+            partitions,
         },
-        partitions,
         lifetime: LifetimePolicy {
             default_seconds: settings.token.ttl_seconds,
             max_seconds: settings.token.max_ttl_seconds,

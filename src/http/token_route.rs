@@ -99,7 +99,9 @@ async fn decide(
     };
 
     // Rules 15 to 19.
-    let service = state.directory.map(&identity, &state.partitions)?;
+    let service = state
+        .directory
+        .map(&identity, &state.request_policy.partitions)?;
     let org_id = match unverified.org_id.as_deref() {
         Some(org_id) if service.allows_org(org_id) => Some(org_id),
         Some(_) => return Err(TokenError::OrgIdNotAllowed),
