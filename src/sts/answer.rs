@@ -22,7 +22,7 @@ use quick_xml::name::{Namespace, ResolveResult};
 
 mod rejection;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use rejection::{StsRejection, classify_rejection, error_code};
 

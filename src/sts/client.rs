@@ -3,26 +3,25 @@
 //! The outbound request is rebuilt from the checked parts only: the allow-listed host (or
 //! `sts.endpoint`, keeping the signed `Host`), the allowed headers, the exact body. No
 //! redirect is followed, the whole exchange is bounded in time, and at most
-//! [`MAX_ANSWER_BYTES`] of the answer are read.
+//! [`answer::MAX_ANSWER_BYTES`] of the answer are read.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, HOST, HeaderValue};
-
 use super::answer::{self, CallerIdentity, StsRejection};
+use super::connection::{Connection, Connector, TlsSetupError};
+use super::http1::{self, Answer, ExchangeError};
+use super::origin::Origin;
+use super::pool::Pool;
 use crate::forwarded::CheckedRequest;
-
-/// The most of STS's answer that is read; a `GetCallerIdentity` result is under 1 KiB.
-pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
 
 /// Why the STS client could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum StsClientError {
-    /// The HTTP client could not be built.
-    #[error("cannot set up the HTTP client for STS")]
-    Http(#[source] reqwest::Error),
-    /// `sts.endpoint` is not a URL.
+    /// TLS could not be set up (no usable trust store, for example).
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// `sts.endpoint` is not a usable URL.
     #[error("sts.endpoint is not a usable URL ({0})")]
     Endpoint(String),
 }
@@ -69,19 +68,23 @@ impl StsError {
     }
 }
 
-/// Sends checked requests to STS.
+/// Sends checked requests to STS over pooled keep-alive connections.
+///
+/// The exchange runs in the calling task: no connection task, no channel, one write and
+/// usually one read per call.
 #[derive(Clone)]
 pub struct StsClient {
-    http: reqwest::Client,
-    /// `sts.endpoint`, parsed once: every request goes to the same URL.
-    endpoint: Option<Url>,
+    connector: Connector,
+    pool: Arc<Pool>,
+    /// `sts.endpoint`, read once: every request goes there.
+    endpoint: Option<Origin>,
     timeout: Duration,
 }
 
 impl std::fmt::Debug for StsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StsClient")
-            .field("endpoint", &self.endpoint.as_ref().map(Url::as_str))
+            .field("endpoint", &self.endpoint.as_ref().map(Origin::to_string))
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -89,29 +92,15 @@ impl std::fmt::Debug for StsClient {
 
 impl StsClient {
     /// A client that sends to `endpoint` when given, else to each request's signed host,
-    /// and gives STS `timeout` for its whole answer.
+    /// and gives STS `timeout` for the whole exchange, connecting included.
     pub fn new(endpoint: Option<&str>, timeout: Duration) -> Result<Self, StsClientError> {
-        // The whole exchange is bounded by `timeout` in `get_caller_identity`; a second,
-        // per-request timer inside the client would only duplicate that bound.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            // Known limitation: a pooled connection that STS closes just as it is reused
-            // fails the request (503, the caller retries); a send is not retried here.
-            .pool_idle_timeout(Duration::from_secs(60))
-            .http1_only()
-            .no_proxy()
-            .build()
-            .map_err(StsClientError::Http)?;
-        let endpoint = match endpoint {
-            Some(endpoint) => Some(
-                Url::parse(&format!("{}/", endpoint.trim_end_matches('/')))
-                    .map_err(|error| StsClientError::Endpoint(error.to_string()))?,
-            ),
-            None => None,
-        };
+        let endpoint = endpoint
+            .map(Origin::from_endpoint)
+            .transpose()
+            .map_err(StsClientError::Endpoint)?;
         Ok(Self {
-            http,
+            connector: Connector::new()?,
+            pool: Arc::new(Pool::default()),
             endpoint,
             timeout,
         })
@@ -122,95 +111,86 @@ impl StsClient {
         &self,
         request: &CheckedRequest,
     ) -> Result<CallerIdentity, StsError> {
-        match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+        let signed_host;
+        let origin = match &self.endpoint {
+            Some(endpoint) => endpoint,
+            None => {
+                signed_host = Origin::signed_host(&request.host);
+                &signed_host
+            }
+        };
+        match tokio::time::timeout(self.timeout, self.call(origin, request)).await {
             Ok(outcome) => outcome,
+            // Dropping the exchange drops its connection: a late answer cannot be read as
+            // the answer to the next request.
             Err(_) => Err(StsError::Timeout),
         }
     }
 
-    async fn exchange(&self, request: &CheckedRequest) -> Result<CallerIdentity, StsError> {
-        let url = match &self.endpoint {
-            Some(endpoint) => endpoint.clone(),
-            None => Url::parse(&format!("https://{}/", request.host)).map_err(|_| {
-                StsError::BadAnswer {
-                    reason: "the checked host does not make a URL".into(),
-                }
-            })?,
-        };
-        let host = HeaderValue::from_str(&request.host).map_err(|_| StsError::BadAnswer {
-            reason: "the checked host is not a header value".into(),
-        })?;
-
-        let mut outbound = self.http.post(url).header(HOST, host).body(request.body);
-        for (name, value) in &request.headers {
-            outbound = outbound.header(*name, value.as_str());
-        }
-
-        let mut response = outbound
-            .send()
-            .await
-            .map_err(|error| classify_transport_error(&error))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let body = read_bounded(&mut response).await?;
-
-        if status != 200 {
-            return Err(match answer::classify_rejection(status, &body) {
-                StsRejection::Authentication => StsError::Rejected {
-                    sts_code: answer::error_code(&body),
-                },
-                StsRejection::Throttled => StsError::Throttled,
-                StsRejection::Unavailable => StsError::Unavailable {
-                    reason: format!("STS answered {status}"),
-                },
-                StsRejection::Unexpected => StsError::BadAnswer {
-                    reason: format!("STS answered {status}"),
-                },
-            });
-        }
-        answer::read_caller_identity(content_type.as_deref(), &body).map_err(|error| {
-            StsError::BadAnswer {
-                reason: error.to_string(),
+    async fn call(
+        &self,
+        origin: &Origin,
+        request: &CheckedRequest,
+    ) -> Result<CallerIdentity, StsError> {
+        let mut connection = match self.pool.checkout(origin) {
+            Some(connection) => connection,
+            None => {
+                self.connector
+                    .connect(origin)
+                    .await
+                    .map_err(|error| StsError::Unavailable {
+                        reason: format!("cannot connect to {origin}: {error}"),
+                    })?
             }
-        })
+        };
+        let answer = http1::exchange(&mut connection, request)
+            .await
+            .map_err(|error| exchange_error(&error))?;
+        let identity = read_answer(&connection, &answer);
+        if answer.reusable {
+            self.pool.checkin(origin, connection);
+        }
+        identity
     }
 }
 
-fn classify_transport_error(error: &reqwest::Error) -> StsError {
-    if error.is_timeout() {
-        StsError::Timeout
-    } else {
-        StsError::Unavailable {
+/// Sorts STS's answer into an identity or the reason there is none.
+fn read_answer(connection: &Connection, answer: &Answer) -> Result<CallerIdentity, StsError> {
+    let body = &connection.buffer[answer.body.clone()];
+    let status = answer.status;
+    if status != 200 {
+        return Err(match answer::classify_rejection(status, body) {
+            StsRejection::Authentication => StsError::Rejected {
+                sts_code: answer::error_code(body),
+            },
+            StsRejection::Throttled => StsError::Throttled,
+            StsRejection::Unavailable => StsError::Unavailable {
+                reason: format!("STS answered {status}"),
+            },
+            StsRejection::Unexpected => StsError::BadAnswer {
+                reason: format!("STS answered {status}"),
+            },
+        });
+    }
+    let content_type = answer
+        .content_type
+        .clone()
+        .map(|range| std::str::from_utf8(&connection.buffer[range]).unwrap_or(""));
+    answer::read_caller_identity(content_type, body).map_err(|error| StsError::BadAnswer {
+        reason: error.to_string(),
+    })
+}
+
+fn exchange_error(error: &ExchangeError) -> StsError {
+    match error {
+        ExchangeError::Io(_) => StsError::Unavailable {
             reason: error.to_string(),
-        }
+        },
+        ExchangeError::Broken(_) | ExchangeError::TooLarge => StsError::BadAnswer {
+            reason: error.to_string(),
+        },
     }
 }
 
-/// Reads at most [`MAX_ANSWER_BYTES`]; a longer answer is refused without reading the rest.
-async fn read_bounded(response: &mut reqwest::Response) -> Result<Vec<u8>, StsError> {
-    let too_large = || StsError::BadAnswer {
-        reason: format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"),
-    };
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(1024);
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| classify_transport_error(&error))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
+#[cfg(test)]
+mod tests;

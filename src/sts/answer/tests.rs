@@ -5,7 +5,8 @@ use super::*;
 use proptest::prelude::*;
 
 /// An answer as STS and moto send it, with the whitespace STS's documentation shows.
-const GOOD: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">
+pub(crate) const GOOD: &str =
+    "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">
   <GetCallerIdentityResult>
     <Arn>arn:aws:sts::123456789012:assumed-role/billing-api/s</Arn>
     <UserId>AROAEXAMPLE:s</UserId>

@@ -1,0 +1,105 @@
+//! The client against a raw keep-alive peer: connections are reused, and one the peer has
+//! closed while idle is not handed a request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+use crate::sts::answer::tests::GOOD;
+use crate::sts::http1::tests::checked_request;
+
+/// A peer that answers every request on a connection with `GOOD`, closing the connection
+/// after `answers_per_connection` answers. Counts the connections it accepted.
+async fn keep_alive_peer(answers_per_connection: usize) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{GOOD}",
+                    GOOD.len()
+                );
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                for _ in 0..answers_per_connection {
+                    request.clear();
+                    while !request.ends_with(b"Version=2011-06-15") {
+                        match socket.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(read) => request.extend_from_slice(&chunk[..read]),
+                        }
+                    }
+                    socket.write_all(answer.as_bytes()).await.unwrap();
+                }
+                // Closes, as a server does with a connection that has served its share.
+            });
+        }
+    });
+    (endpoint, accepted)
+}
+
+#[tokio::test]
+async fn calls_reuse_one_connection() {
+    let (endpoint, accepted) = keep_alive_peer(usize::MAX).await;
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    for _ in 0..5 {
+        let identity = client
+            .get_caller_identity(&checked_request())
+            .await
+            .unwrap();
+        assert_eq!(identity.account, "123456789012");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(client.pool.idle_count(), 1);
+}
+
+#[tokio::test]
+async fn a_connection_the_peer_closed_while_idle_is_not_reused() {
+    let (endpoint, accepted) = keep_alive_peer(1).await;
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    for call in 1..=3 {
+        client
+            .get_caller_identity(&checked_request())
+            .await
+            .unwrap();
+        // Let the peer's close arrive before the next call checks the connection.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), call);
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_unavailable_and_a_silent_peer_times_out() {
+    let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", unused.local_addr().unwrap());
+    drop(unused);
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    let error = client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StsError::Unavailable { .. }), "{error:?}");
+
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let client = StsClient::new(Some(&endpoint), Duration::from_millis(200)).unwrap();
+    let error = client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StsError::Timeout), "{error:?}");
+    assert_eq!(
+        client.pool.idle_count(),
+        0,
+        "a timed-out connection is not kept"
+    );
+}
