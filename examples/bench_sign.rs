@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 use internal_auth::keys::{KeySet, folder};
 use internal_auth::token::{self, Claims};
 
+/// The service's allocator (src/main.rs), so that the yardstick's signatures get the same
+/// help from it as the service's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What the command line asks for.
 struct Options {
     keys: PathBuf,
