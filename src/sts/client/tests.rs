@@ -71,7 +71,8 @@ async fn a_connection_the_peer_closed_while_idle_is_not_reused() {
             .get_caller_identity(&checked_request())
             .await
             .unwrap();
-        // Let the peer's close arrive before the next call checks the connection.
+        // The close reaches the connection through the event loop's next look at its
+        // socket, which no future here resolves on: give the loop that turn.
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(accepted.load(Ordering::SeqCst), call);
     }
@@ -102,4 +103,27 @@ async fn a_refused_connection_is_unavailable_and_a_silent_peer_times_out() {
         0,
         "a timed-out connection is not kept"
     );
+}
+
+#[tokio::test]
+async fn an_https_endpoint_gets_tls_and_a_plain_answer_fails_the_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
+    let peer = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 1];
+        socket.read_exact(&mut first).await.unwrap();
+        let _ = socket
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        first[0]
+    });
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    let error = client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StsError::Unavailable { .. }), "{error:?}");
+    // 0x16: a TLS handshake record, the ClientHello; nothing went out in plain text.
+    assert_eq!(peer.await.unwrap(), 0x16);
 }
