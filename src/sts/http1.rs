@@ -3,7 +3,7 @@
 //!
 //! Deliberately small. It sends exactly the checked parts, follows nothing (a redirect is
 //! just a status the caller refuses), and reads at most [`MAX_HEAD_BYTES`] of head and
-//! [`MAX_ANSWER_BYTES`] of body. Anything that is not plainly HTTP/1.1 is [`Broken`].
+//! [`MAX_ANSWER_BYTES`] of body. Anything that is not plain HTTP/1.x is [`Broken`].
 
 use std::io::{self, Write};
 use std::ops::Range;
@@ -87,14 +87,20 @@ enum Framing {
 
 /// Reads the head, then the body as its framing says, leaving both in the buffer.
 async fn read_answer(connection: &mut Connection) -> Result<Answer, ExchangeError> {
+    // Bytes of interim heads dropped so far: they count against the same bound.
+    let mut interim_bytes = 0;
     let (head_len, head) = loop {
-        if let Some(parsed) = parse_head(&connection.buffer)? {
-            break parsed;
+        match parse_head(&connection.buffer)? {
+            Parsed::Final(head_len, head) => break (head_len, head),
+            Parsed::Interim(head_len) => {
+                interim_bytes += head_len;
+                connection.buffer.drain(..head_len);
+            }
+            Parsed::Partial => read_more(connection).await?,
         }
-        if connection.buffer.len() >= MAX_HEAD_BYTES {
+        if interim_bytes + connection.buffer.len() > MAX_HEAD_BYTES {
             return Err(Broken("the head is too large"));
         }
-        read_more(connection).await?;
     };
 
     let body_start = head_len;
@@ -155,29 +161,46 @@ struct Head {
     keep_alive: bool,
 }
 
-/// Parses the head once it is complete: `None` while more bytes are needed.
-fn parse_head(buffer: &[u8]) -> Result<Option<(usize, Head)>, ExchangeError> {
+/// What the buffer starts with.
+enum Parsed {
+    /// Not a whole head yet.
+    Partial,
+    /// An interim (1xx) answer of this many bytes, to skip: the real one follows.
+    Interim(usize),
+    /// The answer's head, and its length.
+    Final(usize, Head),
+}
+
+/// Parses the head at the start of `buffer`.
+fn parse_head(buffer: &[u8]) -> Result<Parsed, ExchangeError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
     let head_len = match response.parse(buffer) {
         Ok(httparse::Status::Complete(head_len)) => head_len,
-        Ok(httparse::Status::Partial) => return Ok(None),
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
         Err(httparse::Error::TooManyHeaders) => return Err(Broken("it has too many headers")),
         Err(_) => return Err(Broken("its head does not parse")),
     };
     let status = response.code.ok_or(Broken("it has no status"))?;
-    if response.version != Some(1) {
-        return Err(Broken("it is not HTTP/1.1"));
-    }
-    if status < 200 {
-        // Nothing here asks for an interim answer (no `Expect`, no upgrade).
-        return Err(Broken("it is an interim (1xx) answer"));
+    // HTTP/1.0 servers (Python's http.server by default, say) are read too, but their
+    // connections are not reused.
+    let http_1_1 = match response.version {
+        Some(1) => true,
+        Some(0) => false,
+        _ => return Err(Broken("it is not HTTP/1.x")),
+    };
+    match status {
+        // Nothing here asks to switch protocols.
+        101 => return Err(Broken("it switches protocols")),
+        // Interim answers (100 Continue, 103 Early Hints) carry nothing: skip them.
+        100..=199 => return Ok(Parsed::Interim(head_len)),
+        _ => {}
     }
 
     let mut content_type = None;
     let mut content_length = None;
     let mut chunked = false;
-    let mut keep_alive = true;
+    let mut keep_alive = http_1_1;
     for header in response.headers.iter() {
         let value = header.value;
         if header.name.eq_ignore_ascii_case("content-type") {
@@ -205,6 +228,7 @@ fn parse_head(buffer: &[u8]) -> Result<Option<(usize, Head)>, ExchangeError> {
     }
 
     let framing = match (chunked, content_length) {
+        (true, _) if !http_1_1 => return Err(Broken("it is HTTP/1.0 with Transfer-Encoding")),
         (true, Some(_)) => return Err(Broken("it has both Transfer-Encoding and Content-Length")),
         (true, None) => Framing::Chunked,
         (false, Some(length)) if length > MAX_ANSWER_BYTES => return Err(ExchangeError::TooLarge),
@@ -212,7 +236,7 @@ fn parse_head(buffer: &[u8]) -> Result<Option<(usize, Head)>, ExchangeError> {
         (false, None) if status == 204 || status == 304 => Framing::Length(0),
         (false, None) => Framing::UntilClose,
     };
-    Ok(Some((
+    Ok(Parsed::Final(
         head_len,
         Head {
             status,
@@ -220,7 +244,7 @@ fn parse_head(buffer: &[u8]) -> Result<Option<(usize, Head)>, ExchangeError> {
             framing,
             keep_alive,
         },
-    )))
+    ))
 }
 
 fn parse_length(value: &[u8]) -> Result<usize, ExchangeError> {

@@ -175,14 +175,18 @@ async fn answers_over_the_size_bound_are_refused_however_framed() {
 }
 
 #[tokio::test]
-async fn a_head_that_is_not_plain_http_1_1_is_broken() {
-    let cases: [(&[u8], &str); 9] = [
+async fn a_head_that_is_not_plain_http_1_x_is_broken() {
+    let cases: [(&[u8], &str); 10] = [
         (b"SSH-2.0-OpenSSH\r\n\r\n", "does not parse"),
+        (b"HTTP/2 200\r\nContent-Length: 0\r\n\r\n", "does not parse"),
         (
-            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
-            "not HTTP/1.1",
+            b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+            "switches protocols",
         ),
-        (b"HTTP/1.1 100 Continue\r\n\r\n", "interim"),
+        (
+            b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "HTTP/1.0 with Transfer-Encoding",
+        ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
             "two different Content-Length",
@@ -245,4 +249,42 @@ async fn an_endless_head_is_cut_off() {
     );
     let outcome = exchange_with(answer.as_bytes(), Then::Close).await;
     assert!(outcome.error().contains("head is too large"));
+}
+
+#[tokio::test]
+async fn an_http_1_0_answer_is_read_but_its_connection_is_not_reused() {
+    let outcome = exchange_with(
+        b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\n\r\n<ok/>",
+        Then::HoldOpen,
+    )
+    .await;
+    assert_eq!(outcome.body(), b"<ok/>");
+    assert!(!outcome.answer.as_ref().unwrap().reusable);
+
+    let outcome = exchange_with(b"HTTP/1.0 403 Forbidden\r\n\r\n<Error/>", Then::Close).await;
+    assert_eq!(outcome.answer.as_ref().unwrap().status, 403);
+    assert_eq!(outcome.body(), b"<Error/>");
+}
+
+#[tokio::test]
+async fn interim_answers_are_skipped() {
+    let outcome = exchange_with(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n\
+          HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        Then::HoldOpen,
+    )
+    .await;
+    assert_eq!(outcome.answer.as_ref().unwrap().status, 200);
+    assert_eq!(outcome.body(), b"ok");
+}
+
+#[tokio::test]
+async fn endless_interim_answers_are_cut_off() {
+    let answer = "HTTP/1.1 100 Continue\r\n\r\n".repeat(MAX_HEAD_BYTES / 20);
+    let outcome = exchange_with(answer.as_bytes(), Then::Close).await;
+    assert!(
+        outcome.error().contains("head is too large"),
+        "{}",
+        outcome.error()
+    );
 }
