@@ -2,7 +2,8 @@
 //! TLS handshake as well.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use super::connection::Connection;
@@ -12,13 +13,18 @@ use super::origin::Origin;
 /// this stays under that so that few reused connections meet a closed peer.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The most idle connections kept per origin: enough for a burst of concurrent mints.
+/// The most idle connections kept per worker and origin: enough for a burst of concurrent
+/// mints.
 pub const MAX_IDLE_PER_ORIGIN: usize = 256;
 
-/// Idle connections by origin. The lock is held only to push or pop one.
+/// Idle connections by worker thread and origin. The lock is held only to push or pop one.
+///
+/// A connection is registered with the event loop of the worker that opened it, and only
+/// that loop reports it readable. Reused by another worker, its reads would wait for the
+/// first one's loop to come round (after a signature, say), so each worker keeps its own.
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<HashMap<Origin, Vec<Idle>>>,
+    idle: Mutex<HashMap<ThreadId, HashMap<Origin, Vec<Idle>>>>,
 }
 
 struct Idle {
@@ -29,11 +35,8 @@ struct Idle {
 impl Pool {
     /// The most recently used idle connection to `origin` that is still fresh and open.
     pub fn checkout(&self, origin: &Origin) -> Option<Connection> {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let connections = idle.get_mut(origin)?;
+        let mut idle = self.lock();
+        let connections = idle.get_mut(&thread::current().id())?.get_mut(origin)?;
         while let Some(candidate) = connections.pop() {
             if candidate.since.elapsed() < IDLE_TIMEOUT && candidate.connection.looks_open() {
                 return Some(candidate.connection);
@@ -42,20 +45,19 @@ impl Pool {
         None
     }
 
-    /// Keeps `connection`, whose last exchange ended cleanly, for the next call to `origin`.
+    /// Keeps `connection`, whose last exchange ended cleanly, for the next call to `origin`
+    /// from this worker.
     pub fn checkin(&self, origin: &Origin, connection: Connection) {
         let now = Instant::now();
         let returned = Idle {
             connection,
             since: now,
         };
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let connections = match idle.get_mut(origin) {
+        let mut idle = self.lock();
+        let by_origin = idle.entry(thread::current().id()).or_default();
+        let connections = match by_origin.get_mut(origin) {
             Some(connections) => connections,
-            None => idle.entry(origin.clone()).or_default(),
+            None => by_origin.entry(origin.clone()).or_default(),
         };
         // Oldest first: the connections idle for too long are a prefix, closed here.
         let expired =
@@ -69,10 +71,18 @@ impl Pool {
     /// How many idle connections are kept, for tests.
     #[cfg(test)]
     pub fn idle_count(&self) -> usize {
-        let idle = self
-            .idle
+        self.lock()
+            .values()
+            .flat_map(HashMap::values)
+            .map(Vec::len)
+            .sum()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<ThreadId, HashMap<Origin, Vec<Idle>>>> {
+        // The maps stay consistent whatever panicked while holding the lock: at worst a
+        // connection is missing, and a new one is opened.
+        self.idle
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        idle.values().map(Vec::len).sum()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

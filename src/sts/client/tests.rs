@@ -127,3 +127,26 @@ async fn an_https_endpoint_gets_tls_and_a_plain_answer_fails_the_handshake() {
     // 0x16: a TLS handshake record, the ClientHello; nothing went out in plain text.
     assert_eq!(peer.await.unwrap(), 0x16);
 }
+
+#[tokio::test]
+async fn each_worker_thread_reuses_only_its_own_connections() {
+    let (endpoint, _) = keep_alive_peer(usize::MAX).await;
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap();
+    let origin = client.endpoint.clone().unwrap();
+
+    let elsewhere = std::thread::scope(|scope| {
+        scope
+            .spawn(|| client.pool.checkout(&origin).is_some())
+            .join()
+            .unwrap()
+    });
+    assert!(
+        !elsewhere,
+        "another thread must not get this thread's connection"
+    );
+    assert!(client.pool.checkout(&origin).is_some());
+}
