@@ -5,8 +5,9 @@
 //! could trade it for tokens again and again. The cache remembers every signature it has
 //! seen until that signature's freshness window closes.
 //!
-//! The in-memory cache serves one replica. Several replicas need a shared store (DynamoDB
-//! with a conditional put and a TTL attribute) behind the same [`ReplayCache`] interface.
+//! The in-memory cache keeps 8 bytes of each signature and the second its window closes.
+//! It serves one replica. Several replicas need a shared store (DynamoDB with a conditional
+//! put and a TTL attribute) behind the same [`ReplayCache`] interface.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -57,15 +58,55 @@ pub trait ReplayCache: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
+/// How many independently locked parts the in-memory cache has.
 const SHARDS: usize = 64;
 
+/// The first 8 bytes of a signature: what the in-memory cache remembers of it.
+///
+/// Stored as bytes rather than a `u64` so that an entry (this and a `u32` expiry) takes
+/// 12 bytes in the table instead of 16 with a `u64`'s alignment padding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fingerprint([u8; 8]);
+
+impl Fingerprint {
+    fn of(signature: &[u8; 32]) -> Self {
+        // Keeping 8 of the 32 bytes is safe here. An honest signature is HMAC-SHA256 output,
+        // uniformly random, so two honest ones share a fingerprint with odds of about 2^-64
+        // per pair. A collision can only make the cache answer `Repeated`, that is refuse a
+        // request, never accept a replay. A caller who wants to block an honest signature
+        // this way would need its first bytes before it is used, and by then it is spent.
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&signature[..8]);
+        Self(prefix)
+    }
+}
+
+impl std::hash::Hash for Fingerprint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // One `u64` write: no length prefix to hash, unlike a byte array.
+        state.write_u64(u64::from_le_bytes(self.0));
+    }
+}
+
 // The maps keep std's keyed SipHash: a caller picks its signature freely before STS has
-// checked it, so an unkeyed hash would invite collision floods.
+// checked it, so an unkeyed hash would invite collision floods. Each map has its own key,
+// distinct from the one that picks the shard, so the entries of one shard (which share
+// their shard hash) still spread evenly over their map.
+
+/// One independently locked part of the in-memory cache.
+struct Shard {
+    /// Each remembered fingerprint, with the second (since the Unix epoch) after which its
+    /// signature is stale.
+    entries: HashMap<Fingerprint, u32>,
+}
 
 /// A replay cache in this process's memory, split into shards so that concurrent requests
 /// rarely wait on one another.
+///
+/// Each slot takes 13 bytes (an 8-byte fingerprint, a 4-byte expiry and the table's
+/// control byte), and a table holds at most 7/8 as many entries as it has slots.
 pub struct InMemoryReplayCache {
-    shards: Vec<Mutex<HashMap<[u8; 32], u64>>>,
+    shards: Vec<Mutex<Shard>>,
     capacity_per_shard: usize,
     shard_hasher: RandomState,
 }
@@ -75,7 +116,13 @@ impl InMemoryReplayCache {
     /// that are all still fresh, new requests are refused rather than remembered poorly.
     pub fn new(capacity: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        entries: HashMap::new(),
+                    })
+                })
+                .collect(),
             capacity_per_shard: capacity.div_ceil(SHARDS).max(1),
             shard_hasher: RandomState::new(),
         }
@@ -85,7 +132,7 @@ impl InMemoryReplayCache {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| shard.lock().map_or(0, |entries| entries.len()))
+            .map(|shard| shard.lock().map_or(0, |shard| shard.entries.len()))
             .sum()
     }
 
@@ -94,9 +141,9 @@ impl InMemoryReplayCache {
         self.len() == 0
     }
 
-    fn shard(&self, signature: &[u8; 32]) -> &Mutex<HashMap<[u8; 32], u64>> {
+    fn shard(&self, key: Fingerprint) -> &Mutex<Shard> {
         // Keyed, so a caller cannot aim its signatures at one shard and fill it.
-        let index = self.shard_hasher.hash_one(signature) as usize % SHARDS;
+        let index = self.shard_hasher.hash_one(key) as usize % SHARDS;
         &self.shards[index]
     }
 
@@ -106,25 +153,26 @@ impl InMemoryReplayCache {
         fresh_until: SystemTime,
         now: SystemTime,
     ) -> Result<Use, ReplayError> {
-        let now = unix(now);
-        let fresh_until = unix(fresh_until);
-        let mut entries = self
-            .shard(signature)
+        let now = unix_seconds(now);
+        let fresh_until = unix_seconds(fresh_until);
+        let key = Fingerprint::of(signature);
+        let mut shard = self
+            .shard(key)
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
 
-        if let Some(until) = entries.get(signature)
+        if let Some(until) = shard.entries.get(&key)
             && *until >= now
         {
             return Ok(Use::Repeated);
         }
-        if entries.len() >= self.capacity_per_shard {
-            entries.retain(|_, until| *until >= now);
-            if entries.len() >= self.capacity_per_shard {
+        if shard.entries.len() >= self.capacity_per_shard {
+            shard.entries.retain(|_, until| *until >= now);
+            if shard.entries.len() >= self.capacity_per_shard {
                 return Err(ReplayError::Full);
             }
         }
-        entries.insert(*signature, fresh_until);
+        shard.entries.insert(key, fresh_until);
         Ok(Use::First)
     }
 }
@@ -147,17 +195,23 @@ impl ReplayCache for InMemoryReplayCache {
         &'a self,
         signature: &'a [u8; 32],
     ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-        self.shard(signature)
+        // Only a signature that was just recorded as its fingerprint's first use is
+        // forgotten, so the entry removed is its own.
+        let key = Fingerprint::of(signature);
+        self.shard(key)
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(signature);
+            .entries
+            .remove(&key);
         Box::pin(std::future::ready(()))
     }
 }
 
-fn unix(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+/// Whole seconds since the Unix epoch, saturating: 0 before it, `u32::MAX` after 2106.
+fn unix_seconds(time: SystemTime) -> u32 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
+        u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX)
+    })
 }
 
 #[cfg(test)]
@@ -168,6 +222,13 @@ mod tests {
 
     fn at(seconds: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    fn same_shard(cache: &InMemoryReplayCache, one: &[u8; 32], other: &[u8; 32]) -> bool {
+        std::ptr::eq(
+            cache.shard(Fingerprint::of(one)),
+            cache.shard(Fingerprint::of(other)),
+        )
     }
 
     #[tokio::test]
@@ -206,7 +267,7 @@ mod tests {
         let first = [0u8; 32];
         let second = (1..=u8::MAX)
             .map(|byte| [byte; 32])
-            .find(|candidate| std::ptr::eq(cache.shard(candidate), cache.shard(&first)))
+            .find(|candidate| same_shard(&cache, candidate, &first))
             .expect("some signature shares the first one's shard");
         cache.record(&first, at(900), at(0)).await.unwrap();
         assert_eq!(
@@ -218,6 +279,44 @@ mod tests {
             Ok(Use::First)
         );
         assert_eq!(cache.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn signatures_differing_only_after_their_first_8_bytes_count_as_one_use() {
+        // The cache remembers 8 bytes of each signature (see `Fingerprint::of`).
+        let cache = InMemoryReplayCache::new(1000);
+        let signature = [7u8; 32];
+        let mut same_prefix = signature;
+        same_prefix[8..].fill(0);
+        let mut other_prefix = signature;
+        other_prefix[7] = 0;
+
+        assert_eq!(
+            cache.record(&signature, at(900), at(0)).await,
+            Ok(Use::First)
+        );
+        assert_eq!(
+            cache.record(&same_prefix, at(900), at(0)).await,
+            Ok(Use::Repeated)
+        );
+        assert_eq!(
+            cache.record(&other_prefix, at(900), at(0)).await,
+            Ok(Use::First)
+        );
+    }
+
+    #[tokio::test]
+    async fn times_beyond_32_bit_seconds_saturate_and_stay_fresh() {
+        let cache = InMemoryReplayCache::new(1000);
+        let signature = [5u8; 32];
+        let far = at(u64::from(u32::MAX) + 1000);
+        cache.record(&signature, far, at(0)).await.unwrap();
+        assert_eq!(
+            cache
+                .record(&signature, far, at(u64::from(u32::MAX) - 1))
+                .await,
+            Ok(Use::Repeated)
+        );
     }
 
     #[tokio::test]
