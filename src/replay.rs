@@ -5,7 +5,8 @@
 //! could trade it for tokens again and again. The cache remembers every signature it has
 //! seen until that signature's freshness window closes.
 //!
-//! The in-memory cache keeps 8 bytes of each signature and the second its window closes.
+//! The in-memory cache keeps 8 bytes of each signature and the second its window closes,
+//! and drops expired entries as time passes.
 //! It serves one replica. Several replicas need a shared store (DynamoDB with a conditional
 //! put and a TTL attribute) behind the same [`ReplayCache`] interface.
 
@@ -61,6 +62,12 @@ pub trait ReplayCache: Send + Sync + 'static {
 /// How many independently locked parts the in-memory cache has.
 const SHARDS: usize = 64;
 
+/// How often, at most, a shard drops its expired entries as time passes. A pass reads one
+/// shard's table once (at most about 29,000 entries), so once every 10 seconds is a cost
+/// that does not show next to the requests, and entries linger at most this long after
+/// their window closes.
+const SWEEP_INTERVAL_SECONDS: u32 = 10;
+
 /// The first 8 bytes of a signature: what the in-memory cache remembers of it.
 ///
 /// Stored as bytes rather than a `u64` so that an entry (this and a `u32` expiry) takes
@@ -98,13 +105,29 @@ struct Shard {
     /// Each remembered fingerprint, with the second (since the Unix epoch) after which its
     /// signature is stale.
     entries: HashMap<Fingerprint, u32>,
+    /// The `now` of the last pass that dropped expired entries.
+    swept_at: u32,
+}
+
+impl Shard {
+    /// Drops the entries whose window closed before `now`.
+    fn sweep(&mut self, now: u32) {
+        self.entries.retain(|_, fresh_until| *fresh_until >= now);
+        self.swept_at = now;
+    }
 }
 
 /// A replay cache in this process's memory, split into shards so that concurrent requests
 /// rarely wait on one another.
 ///
 /// Each slot takes 13 bytes (an 8-byte fingerprint, a 4-byte expiry and the table's
-/// control byte), and a table holds at most 7/8 as many entries as it has slots.
+/// control byte), and a table holds at most 7/8 as many entries as it has slots. Expired
+/// entries are dropped
+/// about every [`SWEEP_INTERVAL_SECONDS`] as requests arrive, so the cache holds roughly
+/// the signatures of the last freshness window, not everything up to its capacity.
+///
+/// Known limitation: the cache trusts the `now` it is given; if the clock is stepped back,
+/// a signature dropped as expired could be accepted again while it looks fresh once more.
 pub struct InMemoryReplayCache {
     shards: Vec<Mutex<Shard>>,
     capacity_per_shard: usize,
@@ -120,6 +143,7 @@ impl InMemoryReplayCache {
                 .map(|_| {
                     Mutex::new(Shard {
                         entries: HashMap::new(),
+                        swept_at: 0,
                     })
                 })
                 .collect(),
@@ -128,7 +152,7 @@ impl InMemoryReplayCache {
         }
     }
 
-    /// How many signatures are remembered now.
+    /// How many signatures are remembered now, including expired ones not yet swept.
     pub fn len(&self) -> usize {
         self.shards
             .iter()
@@ -161,13 +185,26 @@ impl InMemoryReplayCache {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
 
-        if let Some(until) = shard.entries.get(&key)
-            && *until >= now
-        {
-            return Ok(Use::Repeated);
+        if now.saturating_sub(shard.swept_at) >= SWEEP_INTERVAL_SECONDS {
+            shard.sweep(now);
         }
+
+        match shard.entries.get_mut(&key) {
+            Some(until) if *until >= now => return Ok(Use::Repeated),
+            Some(until) => {
+                // Seen before, but that window has closed: the slot is reused.
+                *until = fresh_until;
+                return Ok(Use::First);
+            }
+            None => {}
+        }
+
         if shard.entries.len() >= self.capacity_per_shard {
-            shard.entries.retain(|_, until| *until >= now);
+            // Entries expire by the whole second, so a second pass within the same second
+            // cannot free more; this bounds the work a full cache does per request.
+            if now > shard.swept_at {
+                shard.sweep(now);
+            }
             if shard.entries.len() >= self.capacity_per_shard {
                 return Err(ReplayError::Full);
             }
@@ -231,6 +268,23 @@ mod tests {
         )
     }
 
+    /// `count` signatures with distinct fingerprints that all land in one shard.
+    fn signatures_in_one_shard(cache: &InMemoryReplayCache, count: usize) -> Vec<[u8; 32]> {
+        let signature = |index: u16| {
+            let mut signature = [0u8; 32];
+            signature[..2].copy_from_slice(&index.to_le_bytes());
+            signature
+        };
+        let first = signature(0);
+        let found: Vec<_> = (0..=u16::MAX)
+            .map(signature)
+            .filter(|candidate| same_shard(cache, candidate, &first))
+            .take(count)
+            .collect();
+        assert_eq!(found.len(), count);
+        found
+    }
+
     #[tokio::test]
     async fn a_signature_is_accepted_once_while_fresh() {
         let cache = InMemoryReplayCache::new(1000);
@@ -279,6 +333,38 @@ mod tests {
             Ok(Use::First)
         );
         assert_eq!(cache.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_swept_as_time_passes_without_the_shard_being_full() {
+        let cache = InMemoryReplayCache::new(10_000);
+        let signatures = signatures_in_one_shard(&cache, 6);
+        let (old, new) = signatures.split_at(5);
+        for signature in old {
+            cache.record(signature, at(60), at(0)).await.unwrap();
+        }
+        assert_eq!(cache.len(), 5);
+
+        cache.record(&new[0], at(1000), at(61)).await.unwrap();
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn fresh_entries_survive_a_sweep() {
+        let cache = InMemoryReplayCache::new(10_000);
+        let signatures = signatures_in_one_shard(&cache, 3);
+        cache.record(&signatures[0], at(60), at(0)).await.unwrap();
+        cache.record(&signatures[1], at(900), at(0)).await.unwrap();
+
+        cache
+            .record(&signatures[2], at(1000), at(61))
+            .await
+            .unwrap();
+        assert_eq!(cache.len(), 2);
+        assert_eq!(
+            cache.record(&signatures[1], at(900), at(62)).await,
+            Ok(Use::Repeated)
+        );
     }
 
     #[tokio::test]
