@@ -6,7 +6,8 @@
 //! seen until that signature's freshness window closes.
 //!
 //! The in-memory cache keeps 8 bytes of each signature and the second its window closes,
-//! in tables allocated once at their full size, and drops expired entries as time passes.
+//! in tables that grow with the traffic up to a fixed cap, and drops expired entries as
+//! time passes.
 //! It serves one replica. Several replicas need a shared store (DynamoDB with a conditional
 //! put and a TTL attribute) behind the same [`ReplayCache`] interface.
 
