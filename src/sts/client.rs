@@ -132,25 +132,36 @@ impl StsClient {
         origin: &Origin,
         request: &CheckedRequest,
     ) -> Result<CallerIdentity, StsError> {
-        let mut connection = match self.pool.checkout(origin) {
-            Some(connection) => connection,
-            None => {
-                self.connector
-                    .connect(origin)
-                    .await
-                    .map_err(|error| StsError::Unavailable {
-                        reason: format!("cannot connect to {origin}: {error}"),
-                    })?
-            }
+        let (mut connection, reused) = match self.pool.checkout(origin) {
+            Some(connection) => (connection, true),
+            None => (self.connect(origin).await?, false),
         };
-        let answer = http1::exchange(&mut connection, request)
-            .await
-            .map_err(|error| exchange_error(&error))?;
+        let answer = match http1::exchange(&mut connection, request).await {
+            // A pooled connection can pass its open check and still be closed by STS as
+            // the request goes out. GetCallerIdentity reads and changes nothing, so it is
+            // safe to send once more, on a new connection; only once, so a peer that drops
+            // every request costs two attempts, within the same time bound.
+            Err(ExchangeError::Unanswered(_)) if reused => {
+                connection = self.connect(origin).await?;
+                http1::exchange(&mut connection, request).await
+            }
+            answer => answer,
+        }
+        .map_err(|error| exchange_error(&error))?;
         let identity = read_answer(&connection, &answer);
         if answer.reusable {
             self.pool.checkin(origin, connection);
         }
         identity
+    }
+
+    async fn connect(&self, origin: &Origin) -> Result<Connection, StsError> {
+        self.connector
+            .connect(origin)
+            .await
+            .map_err(|error| StsError::Unavailable {
+                reason: format!("cannot connect to {origin}: {error}"),
+            })
     }
 }
 
@@ -183,7 +194,7 @@ fn read_answer(connection: &Connection, answer: &Answer) -> Result<CallerIdentit
 
 fn exchange_error(error: &ExchangeError) -> StsError {
     match error {
-        ExchangeError::Io(_) => StsError::Unavailable {
+        ExchangeError::Unanswered(_) | ExchangeError::Io(_) => StsError::Unavailable {
             reason: error.to_string(),
         },
         ExchangeError::Broken(_) | ExchangeError::TooLarge => StsError::BadAnswer {

@@ -79,7 +79,8 @@ impl Connection {
     /// connection STS has since closed is not handed a request that would then fail.
     ///
     /// One non-blocking peek, and none at all while the socket has not been flagged
-    /// readable. A close that races this check still fails its request (503).
+    /// readable. A close that races this check is caught by the client, which then sends the
+    /// request once more on a new connection.
     pub fn looks_open(&self) -> bool {
         let tcp = match &self.stream {
             Stream::Plain(tcp) => tcp,

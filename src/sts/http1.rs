@@ -36,6 +36,11 @@ pub struct Answer {
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
+    /// The request could not be written, or the connection failed or closed before the
+    /// first byte of an answer: on a reused connection, most likely one the peer closed
+    /// while it was idle, as the request crossed its close on the wire.
+    #[error("the connection to STS closed before it answered: {0}")]
+    Unanswered(io::Error),
     /// The connection failed or closed before the answer was complete.
     #[error("the connection to STS failed: {0}")]
     Io(#[from] io::Error),
@@ -55,9 +60,20 @@ pub async fn exchange(
     request: &CheckedRequest,
 ) -> Result<Answer, ExchangeError> {
     encode_request(&mut connection.buffer, request);
-    connection.stream.write_all(&connection.buffer).await?;
-    connection.stream.flush().await?;
+    let sent = async {
+        connection.stream.write_all(&connection.buffer).await?;
+        connection.stream.flush().await
+    };
+    sent.await.map_err(ExchangeError::Unanswered)?;
     connection.buffer.clear();
+
+    // The first read is told apart from the rest: nothing at all coming back is what a
+    // dead pooled connection looks like, and only that case is worth a second attempt.
+    match read_some(connection).await {
+        Ok(0) => return Err(ExchangeError::Unanswered(closed_early())),
+        Ok(_) => {}
+        Err(error) => return Err(ExchangeError::Unanswered(error)),
+    }
     read_answer(connection).await
 }
 
@@ -85,7 +101,8 @@ enum Framing {
     UntilClose,
 }
 
-/// Reads the head, then the body as its framing says, leaving both in the buffer.
+/// Reads the head, then the body as its framing says, leaving both in the buffer, which
+/// holds the answer's first bytes already.
 async fn read_answer(connection: &mut Connection) -> Result<Answer, ExchangeError> {
     // Bytes of interim heads dropped so far: they count against the same bound.
     let mut interim_bytes = 0;
@@ -141,12 +158,16 @@ async fn read_answer(connection: &mut Connection) -> Result<Answer, ExchangeErro
 /// Reads at least one more byte; the peer closing first is an error.
 async fn read_more(connection: &mut Connection) -> Result<(), ExchangeError> {
     if read_some(connection).await? == 0 {
-        return Err(ExchangeError::Io(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "STS closed the connection before its answer was complete",
-        )));
+        return Err(ExchangeError::Io(closed_early()));
     }
     Ok(())
+}
+
+fn closed_early() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "STS closed the connection before its answer was complete",
+    )
 }
 
 async fn read_some(connection: &mut Connection) -> io::Result<usize> {

@@ -12,9 +12,28 @@ use super::*;
 use crate::sts::answer::tests::GOOD;
 use crate::sts::http1::tests::checked_request;
 
+/// How a peer ends a connection that has served its share of answers.
+#[derive(Clone, Copy)]
+enum Closes {
+    /// At once, while the connection sits idle in the client's pool.
+    WhenIdle,
+    /// Only once the next request has arrived, unanswered: a close that crossed the
+    /// request on the wire, which no check before sending can see.
+    OnTheNextRequest,
+}
+
 /// A peer that answers every request on a connection with `GOOD`, closing the connection
 /// after `answers_per_connection` answers. Counts the connections it accepted.
 async fn keep_alive_peer(answers_per_connection: usize) -> (String, Arc<AtomicUsize>) {
+    closing_peer(move |_| answers_per_connection, Closes::WhenIdle).await
+}
+
+/// A peer whose connection number `n` (from 0) answers `answers(n)` requests with `GOOD`
+/// and is then closed as `closes` says. Counts the connections it accepted.
+async fn closing_peer(
+    answers: impl Fn(usize) -> usize + Send + 'static,
+    closes: Closes,
+) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -22,7 +41,7 @@ async fn keep_alive_peer(answers_per_connection: usize) -> (String, Arc<AtomicUs
     tokio::spawn(async move {
         loop {
             let (mut socket, _) = listener.accept().await.unwrap();
-            counter.fetch_add(1, Ordering::SeqCst);
+            let answers_per_connection = answers(counter.fetch_add(1, Ordering::SeqCst));
             tokio::spawn(async move {
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{GOOD}",
@@ -30,7 +49,8 @@ async fn keep_alive_peer(answers_per_connection: usize) -> (String, Arc<AtomicUs
                 );
                 let mut request = Vec::new();
                 let mut chunk = [0u8; 4096];
-                for _ in 0..answers_per_connection {
+                let mut answered = 0;
+                loop {
                     request.clear();
                     while !request.ends_with(b"Version=2011-06-15") {
                         match socket.read(&mut chunk).await {
@@ -38,9 +58,18 @@ async fn keep_alive_peer(answers_per_connection: usize) -> (String, Arc<AtomicUs
                             Ok(read) => request.extend_from_slice(&chunk[..read]),
                         }
                     }
+                    if answered == answers_per_connection {
+                        // The request is dropped with the connection.
+                        return;
+                    }
                     socket.write_all(answer.as_bytes()).await.unwrap();
+                    answered += 1;
+                    if answered == answers_per_connection && matches!(closes, Closes::WhenIdle) {
+                        // Closes, as a server does with a connection that has served its
+                        // share.
+                        return;
+                    }
                 }
-                // Closes, as a server does with a connection that has served its share.
             });
         }
     });
@@ -76,6 +105,50 @@ async fn a_connection_the_peer_closed_while_idle_is_not_reused() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(accepted.load(Ordering::SeqCst), call);
     }
+}
+
+#[tokio::test]
+async fn a_request_crossing_the_close_of_its_pooled_connection_is_sent_again_once() {
+    let (endpoint, accepted) = closing_peer(|_| 1, Closes::OnTheNextRequest).await;
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    for call in 1..=3 {
+        let identity = client
+            .get_caller_identity(&checked_request())
+            .await
+            .unwrap();
+        assert_eq!(identity.account, "123456789012");
+        // Each call after the first finds the pooled connection dead only once it has
+        // sent on it, and is answered on a new one, which the next call finds dead.
+        assert_eq!(accepted.load(Ordering::SeqCst), call);
+    }
+}
+
+#[tokio::test]
+async fn a_request_is_sent_again_once_at_most() {
+    // The first connection answers once; every later one drops what it is sent.
+    let answers = |connection| usize::from(connection == 0);
+    let (endpoint, accepted) = closing_peer(answers, Closes::OnTheNextRequest).await;
+    let client = StsClient::new(Some(&endpoint), Duration::from_secs(5)).unwrap();
+    client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap();
+
+    let error = client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap_err();
+    // The new connection's failure is not taken for a stale connection's.
+    assert!(matches!(error, StsError::Unavailable { .. }), "{error:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+    // Nor is a request on a new connection sent twice.
+    let error = client
+        .get_caller_identity(&checked_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StsError::Unavailable { .. }), "{error:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]

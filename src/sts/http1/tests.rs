@@ -224,9 +224,19 @@ async fn a_head_that_is_not_plain_http_1_x_is_broken() {
 }
 
 #[tokio::test]
+async fn no_answer_at_all_is_told_apart_from_one_cut_short() {
+    let outcome = exchange_with(b"", Then::Close).await;
+    assert!(
+        matches!(outcome.answer, Err(ExchangeError::Unanswered(_))),
+        "{:?}",
+        outcome.answer
+    );
+}
+
+#[tokio::test]
 async fn an_answer_cut_short_is_a_connection_failure() {
     for answer in [
-        &b""[..],
+        &b"H"[..],
         b"HTTP/1.1 200 OK\r\nContent-Le",
         b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
