@@ -22,6 +22,11 @@ pub const MAX_IDLE_PER_ORIGIN: usize = 256;
 /// A connection is registered with the event loop of the worker that opened it, and only
 /// that loop reports it readable. Reused by another worker, its reads would wait for the
 /// first one's loop to come round (after a signature, say), so each worker keeps its own.
+///
+/// Known limitation: idle connections are only closed when a request passes by (a
+/// checkout skips the stale ones, a checkin drops the expired ones), so a replica that
+/// stops receiving requests keeps up to [`MAX_IDLE_PER_ORIGIN`] sockets per worker open,
+/// half-closed once STS has closed its end, until its next request.
 #[derive(Default)]
 pub struct Pool {
     idle: Mutex<HashMap<ThreadId, HashMap<Origin, Vec<Idle>>>>,
