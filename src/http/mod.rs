@@ -9,10 +9,13 @@ pub mod well_known;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
+/// Where tokens are issued.
+pub const TOKEN_PATH: &str = "/v1/token";
+
 /// Every route the service serves, as `(method, path)`. `docs/openapi.yaml` must describe
 /// each one; a test holds the two together.
 pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/token"),
+    ("POST", TOKEN_PATH),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/healthz"),
@@ -24,7 +27,7 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// path 404, both as JSON errors like every other refusal.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/v1/token").route(web::post().to(token_route::issue_token)))
+        .service(resource(TOKEN_PATH).route(web::post().to(token_route::issue_token)))
         .service(resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
         .service(
             resource("/.well-known/openid-configuration")
