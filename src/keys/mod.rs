@@ -5,6 +5,7 @@ pub mod folder;
 pub mod jwk;
 pub mod pem;
 pub mod signer;
+pub mod turns;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};

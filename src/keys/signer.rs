@@ -93,8 +93,10 @@ impl TokenSigner for LocalKey {
 
     fn sign<'a>(&'a self, signing_input: &'a [u8]) -> SignFuture<'a> {
         // One RSA-2048 signature takes well under a millisecond: cheaper to do in place
-        // than to hand to a blocking thread.
-        let signature = self.sign_now(signing_input);
-        Box::pin(std::future::ready(signature))
+        // than to hand to a blocking thread, in turns so that the worker's I/O goes on.
+        Box::pin(async move {
+            super::turns::take_turn().await;
+            self.sign_now(signing_input)
+        })
     }
 }
