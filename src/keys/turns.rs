@@ -60,10 +60,7 @@ pub async fn take_turn() {
         state: State::Waiting,
     };
     loop {
-        let step =
-            poll_fn(|cx| TURNS.with(|turns| Poll::Ready(turns.step(&mut ticket, cx.waker()))))
-                .await;
-        match step {
+        match TURNS.with(|turns| turns.step(&mut ticket)) {
             Step::Sign => return,
             Step::Wait => poll_fn(|cx| TURNS.with(|turns| turns.wait(&ticket, cx.waker()))).await,
             Step::Open => {
@@ -128,7 +125,7 @@ impl Turns {
     }
 
     /// Whether `ticket` may sign now, must open the next turn, or must wait for it.
-    fn step(&self, ticket: &mut Ticket, waker: &Waker) -> Step {
+    fn step(&self, ticket: &mut Ticket) -> Step {
         let mut waiting = self.waiting.borrow_mut();
         if ticket.number < self.admitted_below.get() {
             unqueue(&mut waiting, ticket.number);
@@ -144,16 +141,14 @@ impl Turns {
             ticket.state = State::Opening;
             return Step::Open;
         }
-        register(&mut waiting, ticket.number, waker);
         Step::Wait
     }
 
-    /// Pending until a turn opens for `ticket`, or until it is woken to open one.
+    /// Queues `ticket` until a turn opens for it, or until it is woken, first in line, to
+    /// open one.
     fn wait(&self, ticket: &Ticket, waker: &Waker) -> Poll<()> {
         let mut waiting = self.waiting.borrow_mut();
-        let queued = position(&waiting, ticket.number).is_ok();
-        // Taken off the queue (admitted), or woken as first in line: look again.
-        if !queued || ticket.number < self.admitted_below.get() {
+        if ticket.number < self.admitted_below.get() {
             return Poll::Ready(());
         }
         if let Some((number, _)) = waiting.front()
