@@ -650,17 +650,22 @@ async fn concurrent_callers_are_all_served() {
     sts_answers(&app, xml(sts_answer("billing-api", "it-session"))).await;
     let credentials = test_credentials();
     let mut tasks = Vec::new();
+    // Read once: read in the loop, a second ticking over between two reads would give two
+    // callers the same signing second, hence the same signature, and the second a replay.
+    let now = SystemTime::now();
     for second in 0..32u64 {
         // Distinct signing times give distinct signatures, as distinct callers would.
-        let when = SystemTime::now() - Duration::from_secs(second);
+        let when = now - Duration::from_secs(second);
         let envelope = json!({ "sts_request": signed_request(&credentials, SERVER_ID, when) });
         let app = Arc::clone(&app);
         tasks.push(tokio::spawn(async move {
-            app.mint(envelope).await.status().as_u16()
+            let response = app.mint(envelope).await;
+            (response.status().as_u16(), response.text().await.unwrap())
         }));
     }
     for task in tasks {
-        assert_eq!(task.await.unwrap(), 200);
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
     }
     assert_eq!(app.sts_calls().await, 32);
 }
