@@ -353,19 +353,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_cache_fails_closed_then_recovers_when_entries_expire() {
+        // One entry a shard. The shard key is random, so two signatures that share a shard
+        // are searched for, among enough candidates that the search never comes up empty.
         let cache = InMemoryReplayCache::new(SHARDS);
-        let first = [0u8; 32];
-        let second = (1..=u8::MAX)
-            .map(|byte| [byte; 32])
-            .find(|candidate| same_shard(&cache, candidate, &first))
-            .expect("some signature shares the first one's shard");
-        cache.record(&first, at(900), at(0)).await.unwrap();
+        let signatures = signatures_in_one_shard(&cache, 2);
+        let (first, second) = (&signatures[0], &signatures[1]);
+        cache.record(first, at(900), at(0)).await.unwrap();
         assert_eq!(
-            cache.record(&second, at(900), at(0)).await,
+            cache.record(second, at(900), at(0)).await,
             Err(ReplayError::Full)
         );
         assert_eq!(
-            cache.record(&second, at(1900), at(901)).await,
+            cache.record(second, at(1900), at(901)).await,
             Ok(Use::First)
         );
         assert_eq!(cache.len(), 1);
